@@ -1,0 +1,263 @@
+/**
+ * OPS 4.2 records, v1 and v2 (ops-4.2.md), validated from `unknown` with hand-written guards:
+ * the hot path of 4.2 ingestion, so no schema interpreter, and no casts. The first field that is
+ * missing or of the wrong type decides the dead-letter reason, named as the format names it.
+ */
+import type { JsonObject, JsonValue, OpsDeadLetterReason } from '../event.js';
+
+export interface OpsCommon {
+  readonly host: string;
+  readonly hostId?: string;
+  readonly instance?: string;
+  readonly version?: string;
+  readonly op: string;
+  readonly status: string;
+  /** `E1207`, `W2001`; absent for none. */
+  readonly code?: string;
+  readonly path?: string;
+  readonly bytes?: number;
+  readonly correlationId?: string;
+  readonly parentId?: string;
+  readonly message?: string;
+  readonly snapshot?: string;
+  readonly durationMs?: number;
+  readonly user?: string;
+  readonly module?: string;
+  readonly restoreMode?: string;
+  readonly restoreTarget?: string;
+  /** Fields that neither table names, at their own path. */
+  readonly details?: JsonObject;
+}
+
+export type OpsRecord =
+  | (OpsCommon & { readonly schema: 1; readonly timeMs: number })
+  | (OpsCommon & { readonly schema: 2; readonly timeMs: number; readonly eventId: string });
+
+export type OpsResult =
+  | { readonly ok: true; readonly record: OpsRecord }
+  | { readonly ok: false; readonly reason: OpsDeadLetterReason; readonly message: string };
+
+type Obj = { readonly [key: string]: unknown };
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Invalid {
+  constructor(
+    readonly reason: OpsDeadLetterReason,
+    readonly message: string,
+  ) {}
+}
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function str(o: Obj, key: string, name: string, required: boolean): string | undefined {
+  const v = o[key];
+  if (v === undefined || (v === null && !required)) {
+    if (required) throw new Invalid(`missing-field:${name}`, `field "${name}" is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new Invalid(`bad-type:${name}`, `field "${name}" must be a string, found ${typeName(v)}`);
+  return v;
+}
+
+function num(o: Obj, key: string, name: string, integer: boolean): number | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new Invalid(`bad-type:${name}`, `field "${name}" must be ${integer ? 'an integer' : 'a number'}, found ${typeName(v)} ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function obj(o: Obj, key: string, name: string): Obj | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new Invalid(`bad-type:${name}`, `field "${name}" must be an object, found ${typeName(v)}`);
+  return v;
+}
+
+function toJson(v: unknown): JsonValue {
+  // JSON.parse output is JSON already; this narrows it without a cast.
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.map(toJson);
+  if (isObject(v)) {
+    const out: Record<string, JsonValue> = {};
+    for (const k of Object.keys(v)) out[k] = toJson(v[k]);
+    return out;
+  }
+  return null;
+}
+
+/** Copies the keys not in `known` into `into[at]` (or `into` itself when `at` is null). */
+function keepUnknown(src: Obj, known: ReadonlySet<string>, into: Record<string, JsonValue>, at: string | null): void {
+  for (const k of Object.keys(src)) {
+    if (known.has(k)) continue;
+    if (at === null) into[k] = toJson(src[k]);
+    else {
+      const slot = into[at];
+      const target: Record<string, JsonValue> = isObject(slot) ? { ...slot } : {};
+      target[k] = toJson(src[k]);
+      into[at] = target;
+    }
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** RFC 3339 to epoch ms (fraction truncated to the millisecond), or NaN. */
+export function rfc3339ToMs(text: string): number {
+  const m = RFC3339.exec(text);
+  if (m === null) return NaN;
+  const [, y, mo, d, h, mi, s, frac, zone, sign, oh, om] = m;
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return NaN;
+  date.setUTCHours(hour, minute, second, frac === undefined ? 0 : Number(`${frac}00`.slice(0, 3)));
+  let ms = date.getTime();
+  if (zone !== 'Z' && zone !== 'z') {
+    const offH = Number(oh), offM = Number(om);
+    if (offH > 23 || offM > 59) return NaN;
+    ms -= (sign === '-' ? -1 : 1) * (offH * 60 + offM) * 60_000;
+  }
+  return ms;
+}
+
+const MAX_TIME_MS = 8.64e15;
+
+const V1_KNOWN = new Set(['ts', 'host', 'instance', 'ver', 'op', 'status', 'code', 'path', 'cid', 'msg', 'snapshot', 'bytes', 'ms', 'user', 'mode', 'target']);
+const V2_KNOWN = new Set(['schema', 'time', 'event_id', 'parent_id', 'host', 'os', 'op', 'status', 'code', 'correlation_id', 'user', 'module', 'file', 'restore', 'duration_ms', 'message']);
+const V2_HOST = new Set(['name', 'id']);
+const V2_OS = new Set(['version', 'instance']);
+const V2_FILE = new Set(['path', 'bytes']);
+const V2_RESTORE = new Set(['mode', 'snapshot', 'target']);
+const V2_CODE = /^(?:S0000|[EW]\d{4})$/;
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+function readV1(o: Obj): OpsRecord {
+  const ts = str(o, 'ts', 'ts', true) ?? '';
+  const host = str(o, 'host', 'host', true) ?? '';
+  const instance = str(o, 'instance', 'instance', false);
+  const version = str(o, 'ver', 'ver', false);
+  const op = str(o, 'op', 'op', true) ?? '';
+  const status = str(o, 'status', 'status', true) ?? '';
+  const code = num(o, 'code', 'code', true);
+  if (code !== undefined && (code < 0 || code > 9999)) throw new Invalid('bad-type:code', `field "code" must be 0 or an error number of up to 4 digits, found ${code}`);
+  const path = str(o, 'path', 'path', false);
+  const cid = str(o, 'cid', 'cid', false);
+  const msg = str(o, 'msg', 'msg', false);
+  const snapshot = str(o, 'snapshot', 'snapshot', false);
+  const bytes = num(o, 'bytes', 'bytes', true);
+  const ms = num(o, 'ms', 'ms', false);
+  const user = str(o, 'user', 'user', false);
+  const mode = str(o, 'mode', 'mode', false);
+  const target = str(o, 'target', 'target', false);
+  const timeMs = rfc3339ToMs(ts);
+  if (Number.isNaN(timeMs)) throw new Invalid('bad-timestamp', `field "ts" must be an RFC 3339 time such as 2026-03-14T02:11:09.412Z, found ${JSON.stringify(ts)}`);
+  const details: Record<string, JsonValue> = {};
+  keepUnknown(o, V1_KNOWN, details, null);
+  return {
+    schema: 1,
+    timeMs,
+    host,
+    op,
+    status,
+    ...optional('instance', instance),
+    ...optional('version', version),
+    ...optional('code', code === undefined || code === 0 ? undefined : `E${String(code).padStart(4, '0')}`),
+    ...optional('path', path),
+    ...optional('bytes', bytes),
+    ...optional('correlationId', cid),
+    ...optional('message', msg),
+    ...optional('snapshot', snapshot),
+    ...optional('durationMs', ms),
+    ...optional('user', user),
+    ...optional('restoreMode', mode),
+    ...optional('restoreTarget', target),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+  };
+}
+
+function readV2(o: Obj): OpsRecord {
+  const time = o['time'];
+  if (time === undefined || time === null) throw new Invalid('missing-field:time', 'field "time" (epoch milliseconds) is required');
+  if (typeof time !== 'number' || !Number.isInteger(time)) throw new Invalid('bad-type:time', `field "time" must be an integer of epoch milliseconds, found ${typeName(time)} ${JSON.stringify(time)}`);
+  if (Math.abs(time) > MAX_TIME_MS) throw new Invalid('bad-timestamp', `field "time" ${time} is outside the range of dates`);
+  const eventId = str(o, 'event_id', 'event_id', true) ?? '';
+  if (eventId === '') throw new Invalid('bad-type:event_id', 'field "event_id" must not be empty');
+  const parentId = str(o, 'parent_id', 'parent_id', false);
+  const hostObj = obj(o, 'host', 'host');
+  if (hostObj === undefined) throw new Invalid('missing-field:host.name', 'field "host.name" is required');
+  const host = str(hostObj, 'name', 'host.name', true) ?? '';
+  const hostId = str(hostObj, 'id', 'host.id', false);
+  const os = obj(o, 'os', 'os');
+  const version = os === undefined ? undefined : str(os, 'version', 'os.version', false);
+  const instance = os === undefined ? undefined : str(os, 'instance', 'os.instance', false);
+  const op = str(o, 'op', 'op', true) ?? '';
+  const status = str(o, 'status', 'status', true) ?? '';
+  const code = str(o, 'code', 'code', false);
+  if (code !== undefined && !V2_CODE.test(code)) throw new Invalid('bad-type:code', `field "code" must be S0000, E#### or W####, found ${JSON.stringify(code)}`);
+  const correlationId = str(o, 'correlation_id', 'correlation_id', false);
+  const user = str(o, 'user', 'user', false);
+  const module = str(o, 'module', 'module', false);
+  const file = obj(o, 'file', 'file');
+  const path = file === undefined ? undefined : str(file, 'path', 'file.path', false);
+  const bytes = file === undefined ? undefined : num(file, 'bytes', 'file.bytes', true);
+  const restore = obj(o, 'restore', 'restore');
+  const restoreMode = restore === undefined ? undefined : str(restore, 'mode', 'restore.mode', false);
+  const snapshot = restore === undefined ? undefined : str(restore, 'snapshot', 'restore.snapshot', false);
+  const restoreTarget = restore === undefined ? undefined : str(restore, 'target', 'restore.target', false);
+  const durationMs = num(o, 'duration_ms', 'duration_ms', false);
+  const message = str(o, 'message', 'message', false);
+  const details: Record<string, JsonValue> = {};
+  keepUnknown(o, V2_KNOWN, details, null);
+  keepUnknown(hostObj, V2_HOST, details, 'host');
+  if (os !== undefined) keepUnknown(os, V2_OS, details, 'os');
+  if (file !== undefined) keepUnknown(file, V2_FILE, details, 'file');
+  if (restore !== undefined) keepUnknown(restore, V2_RESTORE, details, 'restore');
+  return {
+    schema: 2,
+    timeMs: time,
+    eventId,
+    host,
+    op,
+    status,
+    ...optional('hostId', hostId),
+    ...optional('instance', instance),
+    ...optional('version', version),
+    ...optional('code', code === 'S0000' ? undefined : code),
+    ...optional('path', path),
+    ...optional('bytes', bytes),
+    ...optional('correlationId', correlationId),
+    ...optional('parentId', parentId),
+    ...optional('message', message),
+    ...optional('snapshot', snapshot),
+    ...optional('durationMs', durationMs),
+    ...optional('user', user),
+    ...optional('module', module),
+    ...optional('restoreMode', restoreMode),
+    ...optional('restoreTarget', restoreTarget),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+  };
+}
+
+/** A parsed JSON value to an OPS record of either schema version. */
+export function readOps(value: unknown): OpsResult {
+  if (!isObject(value)) return { ok: false, reason: 'not-object', message: `a line must be a JSON object, found ${typeName(value)}` };
+  try {
+    if (!('schema' in value)) return { ok: true, record: readV1(value) };
+    if (value['schema'] !== 2) return { ok: false, reason: 'unsupported-schema', message: `field "schema" is ${JSON.stringify(value['schema'])}; this reader knows v1 (no "schema") and 2` };
+    return { ok: true, record: readV2(value) };
+  } catch (err: unknown) {
+    if (err instanceof Invalid) return { ok: false, reason: err.reason, message: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The moo lexer of RLOG 3.2 record lines (rlog-3.2.md, "Records" and "Tokens").
+ *
+ * It runs over a *byte string*: each char is one byte of the file (latin1), so paths that are not
+ * valid UTF-8 survive untouched until the normalizer writes them out. Every input lexes: a
+ * catch-all `word` and the `error` token make sure the lexer never throws, so whether a line is
+ * a record is decided by the grammar alone.
+ */
+import moo from 'moo';
+
+/** Kinds with a body of their own; any other upper-case word is a kind the format lets grow. */
+export const KIND_KEYWORDS = {
+  kwSession: 'SESSION',
+  kwSnapshot: 'SNAPSHOT',
+  kwCheck: 'CHECK',
+  kwRestore: 'RESTORE',
+  kwError: 'ERROR',
+  kwWarn: 'WARN',
+  kwSummary: 'SUMMARY',
+  kwReboot: 'REBOOT',
+} as const;
+
+const quoted = /"(?:[^"\\\n]|\\.)*"/;
+const key = '[A-Za-z_][A-Za-z0-9_.\\-]*=';
+
+export const rlogLexer = moo.states({
+  main: {
+    // Form A: host local time; form B: ISO 8601 with offset (rlog-3.2.md, "Timestamp").
+    tsA: /\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\]/,
+    tsB: /\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\]/,
+    tsBad: /\[[^\]\n]*\]?/,
+    ws: / +/,
+    mode: '{fallback}',
+    lparen: { match: '(', push: 'detail' },
+    rparen: ')',
+    arrow: '<-',
+    ellipsis: '...',
+    qstring: quoted,
+    kv: new RegExp(`${key}(?:${quoted.source}|[^ "\\n]*)`),
+    path: /\/[^ \n]*/,
+    word: { match: /[^ ()"\n]+/, type: moo.keywords(KIND_KEYWORDS) },
+    quote: '"',
+    error: moo.error,
+  },
+  // Inside a detail `( ... )` a bare value stops at the closing parenthesis.
+  detail: {
+    ws: / +/,
+    rparen: { match: ')', pop: 1 },
+    lparen: '(',
+    qstring: quoted,
+    kv: new RegExp(`${key}(?:${quoted.source}|[^ ")\\n]*)`),
+    word: /[^ ()"\n]+/,
+    quote: '"',
+    error: moo.error,
+  },
+});
+
+export type RlogTokenType =
+  | 'tsA' | 'tsB' | 'tsBad' | 'ws' | 'mode' | 'lparen' | 'rparen' | 'arrow' | 'ellipsis'
+  | 'qstring' | 'kv' | 'path' | 'word' | 'quote' | 'error' | keyof typeof KIND_KEYWORDS;
+
+const TOKEN_TYPES: ReadonlySet<string> = new Set([
+  'tsA', 'tsB', 'tsBad', 'ws', 'mode', 'lparen', 'rparen', 'arrow', 'ellipsis', 'qstring', 'kv', 'path', 'word', 'quote', 'error',
+  ...Object.keys(KIND_KEYWORDS),
+]);
+
+/**
+ * The lexer as nearley sees it. moo's `has` answers yes to every name, which would make nearley
+ * read the grammar's token classes (`%code`, `%kindWord`) as token types; this one knows its types.
+ */
+export const nearleyLexer = {
+  reset: (chunk: string, info?: moo.LexerState): void => {
+    rlogLexer.reset(chunk, info);
+  },
+  next: (): moo.Token | undefined => rlogLexer.next(),
+  save: (): moo.LexerState => rlogLexer.save(),
+  formatError: (token: moo.Token, message?: string): string => rlogLexer.formatError(token, message),
+  has: (type: string): boolean => TOKEN_TYPES.has(type),
+};

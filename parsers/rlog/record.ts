@@ -1,0 +1,204 @@
+/**
+ * A parsed RLOG record to the normalized event (event-schema.md). Pure: the syntax tree, its
+ * continuation lines, the session it belongs to and the source configuration in; an event, or the
+ * reason its timestamp cannot be read, out.
+ */
+import type { JsonValue, RecoveryEvent } from '../event.js';
+import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
+import { displayText } from '../text.js';
+import { DURATION, type Detail, type Kv, type LineAst } from './ast.js';
+import { toInstant } from './timestamp.js';
+
+export interface RlogSession {
+  readonly id: string;
+  readonly host: string;
+  readonly version: string;
+}
+
+/** How a source is configured (rlog-3.2.md, "Sessions and hosts"; "Timestamp", form A). */
+export interface RlogSource {
+  /** `log.file.path`, as given. */
+  readonly path?: string;
+  /** Host of records outside a session; `unknown` when not set. */
+  readonly host?: string;
+  /** OS version of records outside a session; `3.2` when not set. */
+  readonly osVersion?: string;
+  /** IANA zone of form A timestamps; `UTC` when not set. */
+  readonly timeZone?: string;
+}
+
+export interface RecordInput {
+  readonly ast: LineAst;
+  readonly offset: number;
+  readonly id: string;
+  readonly original: string;
+  /** Continuation texts, indent removed, in order. */
+  readonly continuation: readonly string[];
+}
+
+export type RecordResult =
+  | { readonly ok: true; readonly event: RecoveryEvent; readonly session: RlogSession | null }
+  | { readonly ok: false; readonly column: number; readonly message: string };
+
+function durationNs(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  return msToNs(m[2] === 's' ? n * 1000 : n);
+}
+
+function kvValue(v: Kv['value']): JsonValue {
+  return typeof v === 'number' ? v : displayText(v);
+}
+
+function kvString(pairs: readonly Kv[], key: string): string | undefined {
+  for (const p of pairs) if (p.key === key) return displayText(String(p.value));
+  return undefined;
+}
+
+/** What a record says beyond the fields every event has. */
+interface Body {
+  action: string;
+  status?: string;
+  path?: string;
+  size?: number;
+  durationNs?: number;
+  code?: string;
+  errorMessage?: string;
+  text?: string;
+  snapshot?: string;
+  details?: Record<string, JsonValue>;
+}
+
+function applyDetail(body: Body, detail: Detail | null, sizeKey: string | null): void {
+  if (detail === null) return;
+  if (detail.message !== undefined) body.errorMessage = displayText(detail.message);
+  for (const { key, value } of detail.kv) {
+    if (key === 'code') body.code = displayText(String(value));
+    else if (key === sizeKey && typeof value === 'number') body.size = value;
+    else {
+      const ns = key === 'elapsed' && typeof value === 'string' ? durationNs(value) : undefined;
+      if (ns !== undefined) body.durationNs = ns;
+      else (body.details ??= {})[key] = kvValue(value);
+    }
+  }
+}
+
+function bodyOf(ast: LineAst, session: RlogSession | null): { body: Body; session: RlogSession | null; after: RlogSession | null } {
+  const r = ast.record;
+  switch (r.kind) {
+    case 'session.start': {
+      const started = sessionOfRecord(ast, session);
+      const body: Body = { action: 'session.start' };
+      for (const { key, value } of r.kv) {
+        if (key === 'snapshot') body.snapshot = displayText(String(value));
+        else if (key !== 'session' && key !== 'host' && key !== 'version') (body.details ??= {})[key] = kvValue(value);
+      }
+      return { body, session: started, after: started };
+    }
+    case 'session.end': {
+      const body: Body = { action: 'session.end' };
+      for (const { key, value } of r.kv) {
+        if (key === 'status') body.status = String(value);
+        else if (key === 'duration') {
+          const ns = durationNs(String(value));
+          if (ns !== undefined) body.durationNs = ns;
+        } else (body.details ??= {})[key] = kvValue(value);
+      }
+      return { body, session, after: null };
+    }
+    case 'check': {
+      const body: Body = { action: 'check.file', status: r.status, path: displayText(r.path) };
+      applyDetail(body, r.detail, null);
+      return { body, session, after: session };
+    }
+    case 'restore': {
+      const body: Body = { action: 'restore.file', status: r.status, path: displayText(r.path), snapshot: displayText(r.snapshot) };
+      applyDetail(body, r.detail, 'bytes');
+      return { body, session, after: session };
+    }
+    case 'snapshot.mount': {
+      const body: Body = { action: 'snapshot.mount', status: r.status, snapshot: displayText(r.snapshot) };
+      if (r.image !== null) body.path = displayText(r.image);
+      applyDetail(body, r.detail, null);
+      return { body, session, after: session };
+    }
+    case 'error':
+    case 'warn': {
+      const body: Body = { action: r.kind === 'error' ? 'error' : 'warning', status: r.kind === 'error' ? 'error' : 'warning', code: r.code };
+      if (r.text !== null) body.text = body.errorMessage = displayText(r.text);
+      return { body, session, after: session };
+    }
+    case 'summary': {
+      const body: Body = { action: 'session.summary' };
+      for (const { key, value } of r.kv) (body.details ??= {})[key] = kvValue(value);
+      return { body, session, after: session };
+    }
+    case 'reboot': {
+      const body: Body = { action: 'reboot' };
+      if (r.delay !== null) body.details = { delay: r.delay };
+      return { body, session, after: session };
+    }
+    case 'other': {
+      const body: Body = { action: r.words.map((w) => w.toLowerCase().replace(/_/g, '.')).join('.') };
+      if (r.text !== null) body.text = displayText(r.text);
+      return { body, session, after: session };
+    }
+  }
+}
+
+/** The session a record belongs to: a SESSION START opens its own. */
+export function sessionOfRecord(ast: LineAst, current: RlogSession | null): RlogSession | null {
+  const r = ast.record;
+  if (r.kind !== 'session.start') return current;
+  return { id: kvString(r.kv, 'session') ?? '', host: kvString(r.kv, 'host') ?? '', version: kvString(r.kv, 'version') ?? '' };
+}
+
+export function normalizeRecord(input: RecordInput, session: RlogSession | null, source: RlogSource): RecordResult {
+  const { ast } = input;
+  const instant = toInstant(ast.timestamp, source.timeZone ?? 'UTC');
+  if (!instant.ok) return { ok: false, column: ast.timestamp.column, message: instant.message };
+  const { body, session: own, after } = bodyOf(ast, session);
+  const mod = moduleOf(body.path, undefined);
+  const isModule = mod.module !== undefined;
+  const { category, type } = classify(body.action, isModule);
+
+  const messageParts = body.text !== undefined ? [body.text, ...input.continuation] : input.continuation;
+  const message = messageParts.length > 0 ? messageParts.join('\n') : undefined;
+
+  const event: RecoveryEvent = {
+    '@timestamp': new Date(instant.ms).toISOString(),
+    event: {
+      id: input.id,
+      kind: 'event',
+      category,
+      type,
+      action: body.action,
+      outcome: outcomeOf(body.status),
+      ...(body.code !== undefined ? { code: body.code } : {}),
+      dataset: 'recovery.v32',
+      ...(body.durationNs !== undefined ? { duration: body.durationNs } : {}),
+      original: input.original,
+    },
+    host: { name: own?.host ?? source.host ?? 'unknown', os: { version: own?.version ?? source.osVersion ?? '3.2' } },
+    ...(body.path !== undefined ? { file: body.size !== undefined ? { path: body.path, size: body.size } : { path: body.path } } : {}),
+    ...(body.code !== undefined
+      ? { error: body.errorMessage !== undefined ? { code: body.code, message: body.errorMessage } : { code: body.code } }
+      : body.errorMessage !== undefined
+        ? { error: { message: body.errorMessage } }
+        : {}),
+    ...(message !== undefined ? { message } : {}),
+    log: source.path !== undefined ? { file: { path: source.path }, offset: input.offset } : { offset: input.offset },
+    recovery: {
+      os_line: '3.2',
+      ...(body.status !== undefined ? { status: body.status } : {}),
+      mode: ast.fallback ? 'fallback' : 'standard',
+      ...(own !== null ? { session: own.id, correlation_id: own.id } : {}),
+      instance: 'default',
+      ...mod,
+      ...(body.snapshot !== undefined ? { snapshot: body.snapshot } : {}),
+      ...(body.details !== undefined ? { details: body.details } : {}),
+    },
+  };
+  return { ok: true, event, session: after };
+}

@@ -1,0 +1,129 @@
+/**
+ * RLOG timestamps to instants (rlog-3.2.md, "Timestamp"). Form A is host local time in the zone
+ * configured for the source: a time the zone skips is refused, a time it repeats takes the
+ * earlier instant. Form B carries its offset; its fraction is kept to the millisecond, truncated.
+ */
+import type { TimestampToken } from './ast.js';
+
+export type InstantResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly message: string };
+
+const DAY_MS = 86_400_000;
+
+function digits(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
+}
+
+/** Milliseconds of a wall-clock date-time read as UTC, or NaN when the date or time does not exist. */
+function wallClockMs(text: string): number {
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  // Date rolls 2026-02-30 over into March: a date that changed is one that does not exist.
+  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) return NaN;
+  return date.getTime();
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Throws RangeError for a zone that is not an IANA name (checked once, at configuration). */
+export function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+export function isValidZone(zone: string): boolean {
+  try {
+    zoneFormatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The zone's offset from UTC at an instant, in ms. */
+function offsetAt(zone: string, instant: number): number {
+  let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  for (const part of zoneFormatter(zone).formatToParts(instant)) {
+    const v = Number(part.value);
+    switch (part.type) {
+      case 'year': year = v; break;
+      case 'month': month = v; break;
+      case 'day': day = v; break;
+      case 'hour': hour = v; break;
+      case 'minute': minute = v; break;
+      case 'second': second = v; break;
+      default: break;
+    }
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime() - (instant - (((instant % 1000) + 1000) % 1000));
+}
+
+// Logs cluster in time: most lines reuse the answer for their minute.
+const localCache = new Map<string, number | null>();
+
+/** The instant of a local wall-clock time in a zone: null in a gap, the earlier one in a fold. */
+function localToInstant(zone: string, wall: number): number | null {
+  const key = `${zone}|${Math.floor(wall / 60_000)}`;
+  const cached = localCache.get(key);
+  if (cached !== undefined) return cached === null ? null : cached + (wall % 60_000);
+  const base = wall - (wall % 60_000);
+  let found: number | null = null;
+  // Transitions are at least days apart: the offsets a day before and after are the candidates.
+  for (const offset of [offsetAt(zone, base - DAY_MS), offsetAt(zone, base + DAY_MS)]) {
+    const instant = base - offset;
+    if (offsetAt(zone, instant) === offset && (found === null || instant < found)) found = instant;
+  }
+  if (localCache.size > 100_000) localCache.clear();
+  localCache.set(key, found);
+  return found === null ? null : found + (wall % 60_000);
+}
+
+export function toInstant(ts: TimestampToken, zone: string): InstantResult {
+  const text = ts.text;
+  const wall = wallClockMs(text);
+  if (Number.isNaN(wall)) return { ok: false, message: `date or time "${text}" does not exist` };
+  if (ts.form === 'A') {
+    if (zone === 'UTC') return { ok: true, ms: wall };
+    const instant = localToInstant(zone, wall);
+    if (instant === null) return { ok: false, message: `local time "${text}" does not exist in zone ${zone} (daylight-saving gap)` };
+    return { ok: true, ms: instant };
+  }
+  let i = 19;
+  let ms = 0;
+  if (text.charCodeAt(i) === 46 /* . */) {
+    const start = i + 1;
+    for (i = start; text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57; i++);
+    ms = Number(`${text.slice(start, i)}00`.slice(0, 3));
+  }
+  if (text[i] === 'Z') return { ok: true, ms: wall + ms };
+  const sign = text[i] === '-' ? -1 : 1;
+  const offH = digits(text, i + 1, 2);
+  const offM = digits(text, i + 4, 2);
+  if (offH > 23 || offM > 59) return { ok: false, message: `offset "${text.slice(i)}" does not exist` };
+  return { ok: true, ms: wall + ms - sign * (offH * 60 + offM) * 60_000 };
+}
