@@ -1,0 +1,683 @@
+/**
+ * The DuckDB EventStore, the embedded default: one file, `<data>/kintsugi.duckdb`.
+ *
+ * Tables (schema version 1):
+ *   events        the filter fields as typed columns + `doc`, the whole event as JSON text
+ *   dead_letters  reason, file path, time, replay mark + `doc`
+ *   kintsugi_meta key/value: schema_version
+ *
+ * Writes: a batch is checked in JavaScript, appended through DuckDB's appender into a temporary
+ * staging table, then moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on id),
+ * all in one transaction: idempotent on `event.id` without a unique index (DuckDB's ART index
+ * costs memory and did not speed point lookups here). Reads use a second connection, so they see
+ * committed batches only. Every value from a caller is a bound parameter, never SQL text.
+ *
+ * DuckDB lets one process open a file for writing; see README.md.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BIGINT,
+  DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  VARCHAR,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { DeadLetter, RecoveryEvent } from '../../parsers/event.js';
+import { describeCause, StoreError, storeError } from './errors.js';
+import type {
+  BucketResult,
+  CountResult,
+  DeadLetterFilter,
+  DeadLetterPage,
+  EventFilter,
+  EventPage,
+  EventStore,
+  GroupField,
+  PageRequest,
+  ReplayMark,
+  ReplayResult,
+  SincePage,
+  StoreStats,
+  TraceResult,
+  WriteCounts,
+  WriteResult,
+} from './event-store.js';
+import {
+  checkBucket,
+  checkDeadLetterFilter,
+  checkEventFilter,
+  checkGroupField,
+  checkPage,
+  checkReplays,
+  checkSincePage,
+  encodeCursor,
+  type CheckedDeadLetterFilter,
+  type CheckedEventFilter,
+  type CheckedPage,
+  type EventEqualsField,
+} from './query-input.js';
+import { toDeadLetterRecord, toEventRecord, type DeadLetterRecord, type EventRecord } from './record.js';
+import { buildTrace } from './trace.js';
+
+export const STORE_FILE_NAME = 'kintsugi.duckdb';
+export const SCHEMA_VERSION = 1;
+
+export interface DuckDbStoreOptions {
+  /** The data folder; created when missing. The file is `<dataDir>/kintsugi.duckdb`. */
+  readonly dataDir: string;
+  /** The clock for `event.ingested`; defaults to the system clock. */
+  readonly now?: () => Date;
+  /** DuckDB worker threads; DuckDB's default (all cores) when absent. */
+  readonly threads?: number;
+  /** DuckDB's memory limit, e.g. '1GB'; DuckDB's default (80% of RAM) when absent. */
+  readonly memoryLimit?: string;
+}
+
+/** Column order of `events` (the appender writes in this order). */
+const EVENT_COLUMNS = [
+  ['seq', 'BIGINT NOT NULL'],
+  ['id', 'VARCHAR NOT NULL'],
+  ['ts_ms', 'BIGINT NOT NULL'],
+  ['host', 'VARCHAR NOT NULL'],
+  ['instance', 'VARCHAR NOT NULL'],
+  ['module', 'VARCHAR'],
+  ['kernel', 'VARCHAR'],
+  ['action', 'VARCHAR NOT NULL'],
+  ['status', 'VARCHAR'],
+  ['outcome', 'VARCHAR NOT NULL'],
+  ['code', 'VARCHAR'],
+  ['dataset', 'VARCHAR NOT NULL'],
+  ['os_line', 'VARCHAR NOT NULL'],
+  ['correlation_id', 'VARCHAR'],
+  ['parent_id', 'VARCHAR'],
+  ['message', 'VARCHAR'],
+  ['file_path', 'VARCHAR'],
+  ['doc', 'VARCHAR NOT NULL'],
+] as const;
+
+const DEAD_LETTER_COLUMNS = [
+  ['seq', 'BIGINT NOT NULL'],
+  ['id', 'VARCHAR NOT NULL'],
+  ['ts_ms', 'BIGINT NOT NULL'],
+  ['reason', 'VARCHAR NOT NULL'],
+  ['file_path', 'VARCHAR'],
+  ['dataset', 'VARCHAR NOT NULL'],
+  ['replayed_at', 'VARCHAR'],
+  ['replayed_event_id', 'VARCHAR'],
+  ['doc', 'VARCHAR NOT NULL'],
+] as const;
+
+/** The column of each group field (a fixed map: a caller never names a column). */
+const GROUP_COLUMN: Readonly<Record<GroupField, string>> = {
+  host: 'host',
+  instance: 'instance',
+  module: 'module',
+  kernel: 'kernel',
+  action: 'action',
+  status: 'status',
+  outcome: 'outcome',
+  code: 'code',
+  dataset: 'dataset',
+  osLine: 'os_line',
+  correlationId: 'correlation_id',
+};
+
+const EQUALS_COLUMN: Readonly<Record<EventEqualsField, string>> = {
+  host: 'host',
+  instance: 'instance',
+  module: 'module',
+  action: 'action',
+  status: 'status',
+  outcome: 'outcome',
+  code: 'code',
+  dataset: 'dataset',
+  correlationId: 'correlation_id',
+};
+
+/** DuckDB's vector size: the most rows one data chunk holds. */
+const CHUNK_ROWS = 2048;
+
+function columnsDdl(columns: readonly (readonly [string, string])[]): string {
+  return columns.map(([name, type]) => `${name} ${type}`).join(', ');
+}
+
+/** Runs tasks one at a time, in call order. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Collects bound parameters and hands out their `$n` placeholders. */
+class Params {
+  readonly values: DuckDBValue[] = [];
+  readonly types: DuckDBType[] = [];
+  text(value: string): string {
+    this.values.push(value);
+    this.types.push(VARCHAR);
+    return `$${this.values.length}`;
+  }
+  int(value: number): string {
+    this.values.push(BigInt(value));
+    this.types.push(BIGINT);
+    return `$${this.values.length}`;
+  }
+  list(values: readonly string[]): string {
+    return values.map((v) => this.text(v)).join(', ');
+  }
+}
+
+export class DuckDbEventStore implements EventStore {
+  readonly path: string;
+  private readonly instance: DuckDBInstance;
+  private readonly writer: DuckDBConnection;
+  private readonly reader: DuckDBConnection;
+  private readonly now: () => Date;
+  private readonly writes = new SerialQueue();
+  private readonly reads = new SerialQueue();
+  private seq: number;
+  private deadSeq: number;
+  private closed = false;
+
+  private constructor(
+    path: string,
+    instance: DuckDBInstance,
+    writer: DuckDBConnection,
+    reader: DuckDBConnection,
+    now: () => Date,
+    seq: number,
+    deadSeq: number,
+  ) {
+    this.path = path;
+    this.instance = instance;
+    this.writer = writer;
+    this.reader = reader;
+    this.now = now;
+    this.seq = seq;
+    this.deadSeq = deadSeq;
+  }
+
+  /** Opens (creating when missing) the store file of a data folder. Throws a StoreError. */
+  static async open(options: DuckDbStoreOptions): Promise<DuckDbEventStore> {
+    const path = join(options.dataDir, STORE_FILE_NAME);
+    const config: Record<string, string> = {};
+    if (options.threads !== undefined) config['threads'] = String(options.threads);
+    if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+    let instance: DuckDBInstance;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      instance = await DuckDBInstance.create(path, config);
+    } catch (cause) {
+      const message = describeCause(cause);
+      if (/lock/i.test(message)) throw new StoreError('PIP_ERR_STORE_LOCKED', [path, message], { path }, { cause });
+      throw new StoreError('PIP_ERR_STORE_OPEN_FAILED', [path, message], { path }, { cause });
+    }
+    try {
+      const writer = await instance.connect();
+      await migrate(writer, path);
+      const reader = await instance.connect();
+      const seq = await maxSeq(writer, 'events');
+      const deadSeq = await maxSeq(writer, 'dead_letters');
+      return new DuckDbEventStore(path, instance, writer, reader, options.now ?? (() => new Date()), seq, deadSeq);
+    } catch (cause) {
+      instance.closeSync();
+      if (cause instanceof StoreError) throw cause;
+      throw new StoreError('PIP_ERR_STORE_OPEN_FAILED', [path, describeCause(cause)], { path }, { cause });
+    }
+  }
+
+  async writeBatch(events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[]): Promise<WriteResult> {
+    this.assertOpen('writeBatch');
+    const ingested = this.now().toISOString();
+    const eventRecords: EventRecord[] = [];
+    const seen = new Set<string>();
+    for (const [i, e] of events.entries()) {
+      const r = toEventRecord(e, i, ingested);
+      if (!r.ok) return r;
+      if (seen.has(r.value.id)) continue;
+      seen.add(r.value.id);
+      eventRecords.push(r.value);
+    }
+    seen.clear();
+    const deadRecords: DeadLetterRecord[] = [];
+    for (const [i, d] of deadLetters.entries()) {
+      const r = toDeadLetterRecord(d, i, ingested);
+      if (!r.ok) return r;
+      if (seen.has(r.value.id)) continue;
+      seen.add(r.value.id);
+      deadRecords.push(r.value);
+    }
+    return this.writes.run(async () => {
+      this.assertOpen('writeBatch');
+      const c = this.writer;
+      try {
+        await c.run('BEGIN TRANSACTION');
+        let insertedEvents = 0;
+        if (eventRecords.length > 0) {
+          await this.appendEvents(eventRecords);
+          const r = await c.run(
+            'INSERT INTO events SELECT s.* FROM stage_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)',
+          );
+          insertedEvents = r.rowsChanged;
+          await c.run('DELETE FROM stage_events');
+        }
+        let insertedDead = 0;
+        if (deadRecords.length > 0) {
+          await this.appendDeadLetters(deadRecords);
+          const r = await c.run(
+            'INSERT INTO dead_letters SELECT s.* FROM stage_dead_letters s WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.id = s.id)',
+          );
+          insertedDead = r.rowsChanged;
+          await c.run('DELETE FROM stage_dead_letters');
+        }
+        await c.run('COMMIT');
+        const eventCounts: WriteCounts = { inserted: insertedEvents, duplicates: events.length - insertedEvents };
+        const deadCounts: WriteCounts = { inserted: insertedDead, duplicates: deadLetters.length - insertedDead };
+        return { ok: true, events: eventCounts, deadLetters: deadCounts };
+      } catch (cause) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw new StoreError(
+          'PIP_ERR_STORE_WRITE_FAILED',
+          [events.length, deadLetters.length, describeCause(cause)],
+          {},
+          { cause },
+        );
+      }
+    });
+  }
+
+  async queryEvents(filter: EventFilter, page: PageRequest): Promise<EventPage> {
+    this.assertOpen('queryEvents');
+    const f = checkEventFilter(filter);
+    if (!f.ok) return f;
+    const p = checkPage(page);
+    if (!p.ok) return p;
+    const params = new Params();
+    const where = eventWhere(f.value, params);
+    const { clause, limit } = pageClause(p.value, params);
+    const rows = await this.read(
+      'queryEvents',
+      `SELECT ts_ms, id, doc FROM events WHERE ${[...where, ...clause].join(' AND ')} ORDER BY ts_ms, id ${limit}`,
+      params,
+    );
+    const { items, nextCursor } = cutPage(rows, p.value);
+    return { ok: true, events: items.map((row) => parseEventDoc(row[2], row[1])), nextCursor };
+  }
+
+  async trace(correlationId: string): Promise<TraceResult> {
+    this.assertOpen('trace');
+    const f = checkEventFilter({ correlationId });
+    if (!f.ok) return f;
+    const params = new Params();
+    const rows = await this.read(
+      'trace',
+      `SELECT doc, id FROM events WHERE correlation_id = ${params.text(correlationId)} ORDER BY ts_ms, id`,
+      params,
+    );
+    const events = rows.map((row) => parseEventDoc(row[0], row[1]));
+    return { ok: true, trace: buildTrace(correlationId, events) };
+  }
+
+  async countBy(field: GroupField, filter: EventFilter): Promise<CountResult> {
+    this.assertOpen('countBy');
+    const g = checkGroupField(field);
+    if (!g.ok) return g;
+    const f = checkEventFilter(filter);
+    if (!f.ok) return f;
+    const params = new Params();
+    const column = GROUP_COLUMN[g.value];
+    const rows = await this.read(
+      'countBy',
+      `SELECT ${column} AS k, count(*) AS n FROM events WHERE ${eventWhere(f.value, params).join(' AND ')}
+       GROUP BY ${column} ORDER BY n DESC, k ASC NULLS LAST`,
+      params,
+    );
+    return { ok: true, field: g.value, counts: rows.map((row) => ({ key: nullableText(row[0]), count: toNumber(row[1]) })) };
+  }
+
+  async countByTimeBucket(bucketMs: number, filter: EventFilter, field?: GroupField): Promise<BucketResult> {
+    this.assertOpen('countByTimeBucket');
+    const b = checkBucket(bucketMs);
+    if (!b.ok) return b;
+    let groupBy: GroupField | null = null;
+    if (field !== undefined) {
+      const g = checkGroupField(field);
+      if (!g.ok) return g;
+      groupBy = g.value;
+    }
+    const f = checkEventFilter(filter);
+    if (!f.ok) return f;
+    const params = new Params();
+    const width = params.int(b.value);
+    const key = groupBy === null ? 'NULL::VARCHAR' : GROUP_COLUMN[groupBy];
+    const rows = await this.read(
+      'countByTimeBucket',
+      `SELECT ts_ms - (((ts_ms % ${width}) + ${width}) % ${width}) AS bucket, ${key} AS k, count(*) AS n
+       FROM events WHERE ${eventWhere(f.value, params).join(' AND ')}
+       GROUP BY ALL ORDER BY bucket, k ASC NULLS LAST`,
+      params,
+    );
+    const buckets = rows.map((row) => ({
+      start: new Date(toNumber(row[0])).toISOString(),
+      key: nullableText(row[1]),
+      count: toNumber(row[2]),
+    }));
+    return { ok: true, bucketMs: b.value, field: groupBy, buckets };
+  }
+
+  async queryDeadLetters(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetterPage> {
+    this.assertOpen('queryDeadLetters');
+    const f = checkDeadLetterFilter(filter);
+    if (!f.ok) return f;
+    const p = checkPage(page);
+    if (!p.ok) return p;
+    const params = new Params();
+    const where = deadLetterWhere(f.value, params);
+    const { clause, limit } = pageClause(p.value, params);
+    const rows = await this.read(
+      'queryDeadLetters',
+      `SELECT ts_ms, id, doc, replayed_at, replayed_event_id FROM dead_letters
+       WHERE ${[...where, ...clause].join(' AND ')} ORDER BY ts_ms, id ${limit}`,
+      params,
+    );
+    const { items, nextCursor } = cutPage(rows, p.value);
+    const deadLetters = items.map((row) => {
+      const doc = parseDeadLetterDoc(row[2], row[1]);
+      const at = nullableText(row[3]);
+      const eventId = nullableText(row[4]);
+      return at === null || eventId === null ? doc : { ...doc, replayed: { at, event_id: eventId } };
+    });
+    return { ok: true, deadLetters, nextCursor };
+  }
+
+  async markReplayed(replays: readonly ReplayMark[], at: string): Promise<ReplayResult> {
+    this.assertOpen('markReplayed');
+    const checked = checkReplays(replays, at);
+    if (!checked.ok) return checked;
+    return this.writes.run(async () => {
+      this.assertOpen('markReplayed');
+      const c = this.writer;
+      let marked = 0;
+      const alreadyReplayed: string[] = [];
+      const notFound: string[] = [];
+      try {
+        await c.run('BEGIN TRANSACTION');
+        for (const mark of checked.value.marks) {
+          const found = await c.runAndReadAll('SELECT replayed_at FROM dead_letters WHERE id = $1', [mark.deadLetterId], [VARCHAR]);
+          const row = found.getRows()[0];
+          if (row === undefined) notFound.push(mark.deadLetterId);
+          else if (row[0] !== null) alreadyReplayed.push(mark.deadLetterId);
+          else {
+            await c.run(
+              'UPDATE dead_letters SET replayed_at = $1, replayed_event_id = $2 WHERE id = $3 AND replayed_at IS NULL',
+              [checked.value.at, mark.eventId, mark.deadLetterId],
+              [VARCHAR, VARCHAR, VARCHAR],
+            );
+            marked++;
+          }
+        }
+        await c.run('COMMIT');
+      } catch (cause) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw new StoreError('PIP_ERR_STORE_QUERY_FAILED', ['markReplayed', describeCause(cause)], {}, { cause });
+      }
+      return { ok: true, marked, alreadyReplayed, notFound };
+    });
+  }
+
+  async eventsSince(afterSeq: number, limit: number): Promise<SincePage> {
+    this.assertOpen('eventsSince');
+    const checked = checkSincePage(afterSeq, limit);
+    if (!checked.ok) return checked;
+    const params = new Params();
+    const rows = await this.read(
+      'eventsSince',
+      `SELECT seq, id, doc FROM events WHERE seq > ${params.int(afterSeq)} ORDER BY seq LIMIT ${params.int(limit)}`,
+      params,
+    );
+    const events = rows.map((row) => ({ seq: toNumber(row[0]), event: parseEventDoc(row[2], row[1]) }));
+    return { ok: true, events, lastSeq: events.at(-1)?.seq ?? afterSeq };
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.assertOpen('stats');
+    const rows = await this.read(
+      'stats',
+      'SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM dead_letters)',
+      new Params(),
+    );
+    const row = rows[0] ?? [0, 0];
+    return { events: toNumber(row[0]), deadLetters: toNumber(row[1]) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let the writes and reads already queued finish, then release the file.
+    await Promise.all([this.writes.run(async () => undefined), this.reads.run(async () => undefined)]);
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async appendEvents(records: readonly EventRecord[]): Promise<void> {
+    const appender = await this.writer.createAppender('stage_events', 'main', 'temp');
+    const types = EVENT_COLUMNS.map(([, t]) => (t.startsWith('BIGINT') ? BIGINT : VARCHAR));
+    try {
+      for (let start = 0; start < records.length; start += CHUNK_ROWS) {
+        const slice = records.slice(start, start + CHUNK_ROWS);
+        const columns: DuckDBValue[][] = EVENT_COLUMNS.map(() => new Array<DuckDBValue>(slice.length));
+        for (const [i, r] of slice.entries()) {
+          const row: DuckDBValue[] = [
+            BigInt(++this.seq),
+            r.id,
+            BigInt(r.tsMs),
+            r.host,
+            r.instance,
+            r.module,
+            r.kernel,
+            r.action,
+            r.status,
+            r.outcome,
+            r.code,
+            r.dataset,
+            r.osLine,
+            r.correlationId,
+            r.parentId,
+            r.message,
+            r.filePath,
+            JSON.stringify(r.event),
+          ];
+          for (const [c, value] of row.entries()) {
+            const column = columns[c];
+            if (column !== undefined) column[i] = value;
+          }
+        }
+        const chunk = DuckDBDataChunk.create(types, slice.length);
+        chunk.setColumns(columns);
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private async appendDeadLetters(records: readonly DeadLetterRecord[]): Promise<void> {
+    const appender = await this.writer.createAppender('stage_dead_letters', 'main', 'temp');
+    try {
+      for (const r of records) {
+        appender.appendBigInt(BigInt(++this.deadSeq));
+        appender.appendVarchar(r.id);
+        appender.appendBigInt(BigInt(r.tsMs));
+        appender.appendVarchar(r.reason);
+        if (r.filePath === null) appender.appendNull();
+        else appender.appendVarchar(r.filePath);
+        appender.appendVarchar(r.dataset);
+        appender.appendNull();
+        appender.appendNull();
+        appender.appendVarchar(JSON.stringify(r.deadLetter));
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private read(operation: string, sql: string, params: Params): Promise<DuckDBValue[][]> {
+    return this.reads.run(async () => {
+      this.assertOpen(operation);
+      try {
+        const reader = await this.reader.runAndReadAll(sql, params.values, params.types);
+        return reader.getRows();
+      } catch (cause) {
+        throw new StoreError('PIP_ERR_STORE_QUERY_FAILED', [operation, describeCause(cause)], {}, { cause });
+      }
+    });
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw storeError('PIP_ERR_STORE_CLOSED', [operation]);
+  }
+}
+
+async function migrate(c: DuckDBConnection, path: string): Promise<void> {
+  await c.run('CREATE TABLE IF NOT EXISTS kintsugi_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)');
+  const found = await c.runAndReadAll("SELECT value FROM kintsugi_meta WHERE key = 'schema_version'");
+  const row = found.getRows()[0];
+  if (row === undefined) {
+    await c.run('BEGIN TRANSACTION');
+    await c.run(`CREATE TABLE IF NOT EXISTS events (${columnsDdl(EVENT_COLUMNS)})`);
+    await c.run(`CREATE TABLE IF NOT EXISTS dead_letters (${columnsDdl(DEAD_LETTER_COLUMNS)})`);
+    await c.run("INSERT INTO kintsugi_meta VALUES ('schema_version', $1)", [String(SCHEMA_VERSION)], [VARCHAR]);
+    await c.run('COMMIT');
+  } else if (row[0] !== String(SCHEMA_VERSION)) {
+    throw storeError('PIP_ERR_STORE_SCHEMA_VERSION', [path, String(row[0]), SCHEMA_VERSION], { path });
+  }
+  await c.run('CREATE TEMP TABLE stage_events AS SELECT * FROM events LIMIT 0');
+  await c.run('CREATE TEMP TABLE stage_dead_letters AS SELECT * FROM dead_letters LIMIT 0');
+}
+
+async function maxSeq(c: DuckDBConnection, table: 'events' | 'dead_letters'): Promise<number> {
+  const reader = await c.runAndReadAll(`SELECT coalesce(max(seq), 0) FROM ${table}`);
+  return toNumber(reader.getRows()[0]?.[0] ?? 0);
+}
+
+function eventWhere(f: CheckedEventFilter, params: Params): string[] {
+  const where = ['TRUE'];
+  if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
+  if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
+  for (const clause of f.equals) {
+    const column = EQUALS_COLUMN[clause.field];
+    const first = clause.values[0];
+    if (clause.values.length === 1 && first !== undefined) where.push(`${column} = ${params.text(first)}`);
+    else where.push(`${column} IN (${params.list(clause.values)})`);
+  }
+  if (f.text !== null) {
+    const needle = params.text(f.text);
+    where.push(
+      `(contains(lower(coalesce(message, '')), ${needle}) OR contains(lower(coalesce(file_path, '')), ${needle}))`,
+    );
+  }
+  return where;
+}
+
+function deadLetterWhere(f: CheckedDeadLetterFilter, params: Params): string[] {
+  const where = ['TRUE'];
+  if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
+  if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
+  if (f.reasons !== null) where.push(`reason IN (${params.list(f.reasons)})`);
+  if (f.filePaths !== null) where.push(`file_path IN (${params.list(f.filePaths)})`);
+  if (f.datasets !== null) where.push(`dataset IN (${params.list(f.datasets)})`);
+  if (f.replayed !== null) where.push(f.replayed ? 'replayed_at IS NOT NULL' : 'replayed_at IS NULL');
+  return where;
+}
+
+/** The keyset condition after the cursor, and a LIMIT one larger than the page (to see if more follow). */
+function pageClause(page: CheckedPage, params: Params): { clause: string[]; limit: string } {
+  const clause: string[] = [];
+  if (page.after !== null) {
+    const ts = params.int(page.after.tsMs);
+    clause.push(`(ts_ms > ${ts} OR (ts_ms = ${ts} AND id > ${params.text(page.after.id)}))`);
+  }
+  const limit = page.limit === null ? '' : `LIMIT ${params.int(page.limit + 1)}`;
+  return { clause, limit };
+}
+
+/** Rows are [ts_ms, id, ...]. */
+function cutPage(rows: DuckDBValue[][], page: CheckedPage): { items: DuckDBValue[][]; nextCursor: string | null } {
+  if (page.limit === null || rows.length <= page.limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  if (last === undefined) return { items, nextCursor: null };
+  return { items, nextCursor: encodeCursor({ tsMs: toNumber(last[0]), id: text(last[1], 'id') }) };
+}
+
+function toNumber(value: DuckDBValue | undefined): number {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', ['a number column', 'number', `got ${typeof value}`]);
+}
+
+function nullableText(value: DuckDBValue | undefined): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function text(value: DuckDBValue | undefined, what: string): string {
+  if (typeof value === 'string') return value;
+  throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [what, 'string', `got ${typeof value}`]);
+}
+
+function parseDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined, kind: string): Record<string, unknown> {
+  const name = typeof id === 'string' ? id : 'an unknown id';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text(value, name));
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'not JSON']);
+  }
+  if (!isObject(parsed)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'not an object']);
+  const doc = parsed;
+  const event = doc['event'];
+  if (!isObject(event) || event['id'] !== id) {
+    throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'event.id differs from the id column']);
+  }
+  return doc;
+}
+
+/** The store wrote this document from a checked event (record.ts); this checks it is still that. */
+function parseEventDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined): RecoveryEvent {
+  const doc = parseDoc(value, id, 'event');
+  if (!isEventDoc(doc)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [String(id), 'event', 'host or recovery missing']);
+  return doc;
+}
+
+function parseDeadLetterDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined): DeadLetter {
+  const doc = parseDoc(value, id, 'dead letter');
+  if (!isDeadLetterDoc(doc)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [String(id), 'dead letter', 'error missing']);
+  return doc;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isEventDoc(doc: Record<string, unknown>): doc is Record<string, unknown> & RecoveryEvent {
+  return (
+    typeof doc['@timestamp'] === 'string' &&
+    isObject(doc['host']) &&
+    isObject(doc['recovery'])
+  );
+}
+
+function isDeadLetterDoc(doc: Record<string, unknown>): doc is Record<string, unknown> & DeadLetter {
+  return typeof doc['@timestamp'] === 'string' && isObject(doc['error']);
+}
