@@ -1,0 +1,207 @@
+/**
+ * Tree manifest (FORMAT.md, "Tree manifest"): NDJSON, header line then one canonical JSON node
+ * per line, sorted by raw path bytes. In memory, paths are *raw byte strings*: one UTF-16 code
+ * unit per byte (latin1), so names that are not UTF-8 survive; `rawToDisplay` turns them into
+ * text for people.
+ */
+import { canonicalJson, type Json } from './canonical.js';
+import { isId, type Id } from './ids.js';
+import { arr, field, int, isObject, type JsonObject, parseJson, ShapeError, str } from './guards.js';
+
+export const MANIFEST_FORMAT = 'kintsugi-manifest';
+export const MANIFEST_VERSION = 1;
+/** The restore journal of a tree target; never part of a snapshot. */
+export const TREE_JOURNAL_NAME = '.kintsugi-restore.json';
+
+/** A path as raw bytes, one char per byte (latin1). */
+export type RawPath = string;
+
+interface NodeBase {
+  readonly path: RawPath;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeNs: bigint;
+}
+export interface FileNode extends NodeBase {
+  readonly type: 'file';
+  readonly size: number;
+  readonly sha256: Id;
+  readonly chunks: readonly Id[];
+}
+export interface DirNode extends NodeBase {
+  readonly type: 'dir';
+}
+export interface SymlinkNode extends NodeBase {
+  readonly type: 'symlink';
+  readonly target: RawPath;
+}
+export interface HardlinkNode extends NodeBase {
+  readonly type: 'hardlink';
+  readonly linkTo: RawPath;
+}
+export type TreeNode = FileNode | DirNode | SymlinkNode | HardlinkNode;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function rawToUtf8(raw: RawPath): string | undefined {
+  try {
+    return utf8.decode(Buffer.from(raw, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function utf8ToRaw(text: string): RawPath {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** For messages and listings: UTF-8 where valid, with invalid bytes shown as \xNN. */
+export function rawToDisplay(raw: RawPath): string {
+  const t = rawToUtf8(raw);
+  if (t !== undefined) return t;
+  let out = '';
+  for (const ch of raw) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x80 ? ch : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function putRaw(o: Record<string, Json>, key: string, raw: RawPath): void {
+  const t = rawToUtf8(raw);
+  if (t !== undefined) o[key] = t;
+  else o[`${key}B64`] = Buffer.from(raw, 'latin1').toString('base64');
+}
+
+function getRaw(o: JsonObject, key: string): RawPath {
+  const plain = field(o, key);
+  const b64 = field(o, `${key}B64`);
+  if (typeof plain === 'string' && b64 === undefined) return utf8ToRaw(plain);
+  if (typeof b64 === 'string' && plain === undefined) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new ShapeError(`"${key}B64" is not base64`);
+    return Buffer.from(b64, 'base64').toString('latin1');
+  }
+  throw new ShapeError(`exactly one of "${key}" and "${key}B64" must be a string`);
+}
+
+export function encodeNode(n: TreeNode): string {
+  const o: Record<string, Json> = { type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtimeNs: n.mtimeNs.toString() };
+  putRaw(o, 'path', n.path);
+  switch (n.type) {
+    case 'file':
+      o['size'] = n.size;
+      o['sha256'] = n.sha256;
+      o['chunks'] = [...n.chunks];
+      break;
+    case 'symlink':
+      putRaw(o, 'target', n.target);
+      break;
+    case 'hardlink':
+      putRaw(o, 'linkTo', n.linkTo);
+      break;
+    case 'dir':
+      break;
+  }
+  return canonicalJson(o);
+}
+
+export function encodeManifest(nodes: readonly TreeNode[]): Buffer {
+  const lines = [canonicalJson({ format: MANIFEST_FORMAT, version: MANIFEST_VERSION })];
+  for (const n of nodes) lines.push(encodeNode(n));
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+function decodeNode(v: unknown): TreeNode {
+  if (!isObject(v)) throw new ShapeError('node is not an object');
+  const mtime = str(v, 'mtimeNs');
+  if (!/^-?\d{1,20}$/.test(mtime)) throw new ShapeError('"mtimeNs" must be a decimal string');
+  const mode = int(v, 'mode');
+  if (mode > 0o7777) throw new ShapeError('"mode" holds permission bits only');
+  const base = { path: getRaw(v, 'path'), mode, uid: int(v, 'uid'), gid: int(v, 'gid'), mtimeNs: BigInt(mtime) };
+  const type = str(v, 'type');
+  switch (type) {
+    case 'file': {
+      const sha = str(v, 'sha256');
+      if (!isId(sha)) throw new ShapeError('"sha256" must be an ID');
+      return { ...base, type, size: int(v, 'size'), sha256: sha, chunks: arr(v, 'chunks', isId, 'IDs') };
+    }
+    case 'dir':
+      return { ...base, type };
+    case 'symlink':
+      return { ...base, type, target: getRaw(v, 'target') };
+    case 'hardlink':
+      return { ...base, type, linkTo: getRaw(v, 'linkTo') };
+    default:
+      throw new ShapeError(`unknown node type "${type}"`);
+  }
+}
+
+export type ManifestDecodeResult =
+  | { readonly ok: true; readonly nodes: readonly TreeNode[] }
+  | { readonly ok: false; readonly reason: string };
+
+/** Decode and check every invariant of FORMAT.md ("Invariants") for manifests. */
+export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'not UTF-8' };
+  }
+  const lines = text.split('\n');
+  if (lines.pop() !== '') return { ok: false, reason: 'does not end with a newline' };
+  try {
+    const head = parseJson(lines[0] ?? '');
+    if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || field(head, 'version') !== MANIFEST_VERSION) {
+      return { ok: false, reason: 'bad header line' };
+    }
+    const nodes: TreeNode[] = [];
+    for (let i = 1; i < lines.length; i++) nodes.push(decodeNode(parseJson(lines[i] ?? '')));
+    const problem = checkNodes(nodes);
+    if (problem !== undefined) return { ok: false, reason: problem };
+    return { ok: true, nodes };
+  } catch (err: unknown) {
+    if (err instanceof ShapeError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
+/** Why a raw relative path is unsafe, or undefined when it is safe. */
+export function unsafePathReason(p: RawPath): string | undefined {
+  if (p.length === 0) return 'empty path';
+  if (p.startsWith('/')) return 'absolute path';
+  if (p.includes('\0')) return 'NUL byte in path';
+  for (const c of p.split('/')) {
+    if (c === '') return 'empty path component';
+    if (c === '.' || c === '..') return `"${c}" component`;
+  }
+  return undefined;
+}
+
+function parentOf(p: RawPath): RawPath | undefined {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? undefined : p.slice(0, i);
+}
+
+/** Manifest invariants: safe, unique, sorted paths; parents are earlier dirs; links name earlier files. */
+export function checkNodes(nodes: readonly TreeNode[]): string | undefined {
+  const kinds = new Map<RawPath, TreeNode['type']>();
+  let prev: RawPath | undefined;
+  for (const n of nodes) {
+    const shown = rawToDisplay(n.path);
+    const bad = unsafePathReason(n.path);
+    if (bad !== undefined) return `${shown}: ${bad}`;
+    if (n.path === TREE_JOURNAL_NAME) return `${shown}: reserved name`;
+    if (prev !== undefined && !(prev < n.path)) return `${shown}: paths not unique and sorted`;
+    prev = n.path;
+    const parent = parentOf(n.path);
+    if (parent !== undefined && kinds.get(parent) !== 'dir') return `${shown}: parent is not an earlier directory`;
+    if (n.type === 'hardlink') {
+      if (kinds.get(n.linkTo) !== 'file') return `${shown}: hard link to ${rawToDisplay(n.linkTo)}, not an earlier file`;
+    }
+    if (n.type === 'file' && n.size === 0 && n.chunks.length !== 0) return `${shown}: empty file with chunks`;
+    kinds.set(n.path, n.type);
+  }
+  return undefined;
+}

@@ -1,0 +1,97 @@
+/**
+ * Everything a restore proves before it writes a byte: the snapshot's name, signature and
+ * repository (snapshot/load.ts), the manifest or block map (hashed on read), that every blob it
+ * needs is indexed, and that every pack holding them hashes to its name and is whole.
+ */
+import type { KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { messageOf, rstError, RstError } from '../errors.js';
+import { type Id, shortId } from '../format/v1/ids.js';
+import { BlobReader } from '../repository/blob-reader.js';
+import type { MasterIndex } from '../repository/master-index.js';
+import type { Repository } from '../repository/repository.js';
+import { resolveSnapshot, type SnapshotFilter, type SnapshotRecord } from '../snapshot/load.js';
+
+export interface RestoreContext {
+  readonly repo: Repository;
+  readonly record: SnapshotRecord;
+  readonly index: MasterIndex;
+  readonly reader: BlobReader;
+}
+
+export function openSnapshotForRead(repo: Repository, ref: string, trusted: KeyObject, filter: SnapshotFilter = {}): RestoreContext {
+  const record = resolveSnapshot(repo, ref, trusted, filter);
+  const { index } = repo.loadIndex();
+  return { repo, record, index, reader: new BlobReader(repo, index) };
+}
+
+/** Hash a pack file; returns a reason when it does not hash to its name, or cannot be read. */
+export function checkPackHash(repo: Repository, packId: Id, expectedSize: number | undefined): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(repo.packPath(packId), 'r');
+  } catch (err: unknown) {
+    return `cannot open: ${messageOf(err)}`;
+  }
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let size = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (expectedSize !== undefined && size !== expectedSize) return `size ${size}, index says ${expectedSize} (truncated or extended)`;
+  if (h.digest('hex') !== packId) return 'content does not hash to its name';
+  return undefined;
+}
+
+/**
+ * Prove that every blob in `ids` is indexed and sits in a pack that hashes to its name.
+ * Throws RST_ERR_VERIFY_FAILED listing every problem; returns the packs checked.
+ */
+export function preverifyBlobs(ctx: RestoreContext, ids: Iterable<Id>, onPack?: (done: number, total: number) => void): number {
+  const problems: RstError[] = [];
+  const packs = new Set<Id>();
+  for (const id of ids) {
+    const loc = ctx.index.get(id);
+    if (loc === undefined) problems.push(rstError('RST_ERR_BLOB_MISSING', shortId(id), `snapshot ${shortId(ctx.record.id)}`));
+    else packs.add(loc.packId);
+  }
+  let done = 0;
+  for (const packId of packs) {
+    const reason = checkPackHash(ctx.repo, packId, ctx.index.packSize(packId));
+    if (reason !== undefined) problems.push(rstError('RST_ERR_PACK_CORRUPT', shortId(packId), reason));
+    onPack?.(++done, packs.size);
+  }
+  const first = problems[0];
+  if (first !== undefined) {
+    throw new VerifyFailed(shortId(ctx.record.id), problems);
+  }
+  return packs.size;
+}
+
+/** RST_ERR_VERIFY_FAILED with every problem found attached. */
+export class VerifyFailed extends RstError {
+  constructor(
+    what: string,
+    readonly problems: readonly RstError[],
+  ) {
+    super('RST_ERR_VERIFY_FAILED', what, String(problems.length), problems[0]?.message ?? '');
+  }
+}
+
+/** Run `fn` with the reader closed afterwards. */
+export function withContext<T>(ctx: RestoreContext, fn: (ctx: RestoreContext) => T): T {
+  try {
+    return fn(ctx);
+  } finally {
+    ctx.reader.close();
+  }
+}

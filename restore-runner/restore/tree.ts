@@ -1,0 +1,339 @@
+/**
+ * Restore of a tree snapshot into a directory.
+ *
+ * 1. Plan: compare each snapshot node with what the target holds (files by size and SHA-256,
+ *    symlinks by text, hard links by inode); refuse any path that would pass through a symlink
+ *    in the target.
+ * 2. Prove the packs of every chunk to be written (restore/prepare.ts). Nothing is written before.
+ * 3. Write, in path order: directories, then files (temporary file, fsync, read back and hash,
+ *    rename), symlinks and hard links (made under a temporary name, renamed into place).
+ * 4. Set owners, modes and times, deepest first; remove extra entries with --delete.
+ * `D/.kintsugi-restore.json` marks the target incomplete until the end; running the restore again
+ * resumes it (as a delta: what is already in place is kept).
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import {
+  closeSync, fsyncSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync,
+  readlinkSync, readSync, realpathSync, renameSync, rmSync, symlinkSync, chmodSync, unlinkSync, writeSync, utimesSync,
+} from 'node:fs';
+import { resolve } from 'node:path';
+import { errnoOf, messageOf, rstError } from '../errors.js';
+import type { Id } from '../format/v1/ids.js';
+import { shortId } from '../format/v1/ids.js';
+import { type FileNode, type RawPath, rawToDisplay, TREE_JOURNAL_NAME, type TreeNode } from '../format/v1/manifest.js';
+import { fsPath, joinRaw, parentRaw, rawFromArg } from '../fsutil/raw-path.js';
+import { createProgress, SILENT_PROGRESS } from '../progress.js';
+import { readManifest } from '../snapshot/content.js';
+import { pathSelector } from './glob.js';
+import { readJournal, removeJournal, writeJournal } from './journal.js';
+import { preverifyBlobs, type RestoreContext } from './prepare.js';
+import type { RestoreReport } from './report.js';
+import { assertInsideTarget } from './safe-path.js';
+import { fsyncDir } from '../repository/files.js';
+
+export interface TreeRestoreOptions {
+  readonly target: string;
+  readonly mode: 'auto' | 'full' | 'delta' | 'files';
+  readonly paths?: readonly string[];
+  readonly delete?: boolean;
+  readonly dryRun?: boolean;
+  readonly progress?: boolean;
+}
+
+type Action = 'same' | 'write' | 'fix-meta';
+
+interface Step {
+  readonly node: TreeNode;
+  /** For a hard link whose target was not selected: the file whose content it gets. */
+  readonly content?: FileNode;
+  action: Action;
+}
+
+const SPARSE_BLOCK = 4096;
+
+function lstatOrUndefined(p: Buffer): BigIntStats | undefined {
+  try {
+    return lstatSync(p, { bigint: true });
+  } catch (err: unknown) {
+    const c = errnoOf(err);
+    if (c === 'ENOENT' || c === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function hashFile(p: Buffer): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(p, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function isEmptyDir(p: string): boolean {
+  try {
+    return readdirSync(p).filter((n) => n !== TREE_JOURNAL_NAME).length === 0;
+  } catch (err: unknown) {
+    if (errnoOf(err) === 'ENOENT') return true;
+    throw rstError('RST_ERR_TARGET_INVALID', p, messageOf(err));
+  }
+}
+
+export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): RestoreReport {
+  const { record, reader } = ctx;
+  const dryRun = opts.dryRun ?? false;
+  const targetArg = resolve(opts.target);
+  const journalPath = `${targetArg}/${TREE_JOURNAL_NAME}`;
+  const journal = readJournal(journalPath);
+  const resuming = journal !== undefined && journal.snapshot === record.id;
+
+  // 1. Mode.
+  let mode: 'full' | 'delta' | 'files';
+  let reason: string;
+  const empty = isEmptyDir(targetArg);
+  if (opts.mode === 'files' || (opts.mode === 'auto' && (opts.paths?.length ?? 0) > 0)) {
+    if ((opts.paths?.length ?? 0) === 0) throw rstError('RST_ERR_USAGE', '--mode files needs at least one --path');
+    mode = 'files';
+    reason = opts.mode === 'files' ? '--mode files was asked for' : `--path given: only ${opts.paths?.join(', ') ?? ''}`;
+  } else if (opts.mode === 'full') {
+    if (!empty) throw rstError('RST_ERR_TARGET_INVALID', targetArg, 'it is not empty; a full restore needs an empty or new directory (use --mode delta)');
+    mode = 'full';
+    reason = '--mode full was asked for';
+  } else if (opts.mode === 'delta') {
+    mode = 'delta';
+    reason = '--mode delta was asked for';
+  } else if (resuming) {
+    mode = 'delta';
+    reason = `resuming the interrupted restore of ${shortId(record.id)} (${journalPath})`;
+  } else if (empty) {
+    mode = 'full';
+    reason = 'the target does not exist or is empty';
+  } else {
+    mode = 'delta';
+    reason = 'the target holds files, an earlier state: only the files that differ are written';
+  }
+
+  const nodes = readManifest(record, reader);
+  const byPath = new Map<RawPath, TreeNode>(nodes.map((n) => [n.path, n]));
+  let selected: readonly TreeNode[] = nodes;
+  if (mode === 'files') {
+    const sel = pathSelector(opts.paths ?? []);
+    const want = new Set<RawPath>();
+    for (const n of nodes) {
+      if (!sel(rawToDisplay(n.path))) continue;
+      want.add(n.path);
+      for (let p = parentRaw(n.path); p !== undefined; p = parentRaw(p)) want.add(p);
+    }
+    if (want.size === 0) throw rstError('RST_ERR_SNAPSHOT_NOT_FOUND', `paths ${opts.paths?.join(', ') ?? ''}`, `snapshot ${shortId(record.id)}`, ctx.repo.dir);
+    selected = nodes.filter((n) => want.has(n.path));
+  }
+  const selectedSet = new Set(selected.map((n) => n.path));
+
+  if (!dryRun) mkdirSync(targetArg, { recursive: true });
+  let rootRaw: RawPath;
+  try {
+    rootRaw = rawFromArg(dryRun && empty ? targetArg : realpathSync(targetArg));
+  } catch (err: unknown) {
+    throw rstError('RST_ERR_TARGET_INVALID', targetArg, messageOf(err));
+  }
+  const abs = (p: RawPath): Buffer => fsPath(joinRaw(rootRaw, p));
+
+  // 2. Plan (and refuse escapes) before anything is written.
+  const steps: Step[] = [];
+  const written = new Set<RawPath>();
+  let bytesToWrite = 0;
+  let filesUnchanged = 0;
+  for (const node of selected) {
+    assertInsideTarget(rootRaw, node.path);
+    let content: FileNode | undefined;
+    if (node.type === 'hardlink' && !selectedSet.has(node.linkTo)) {
+      const f = byPath.get(node.linkTo);
+      if (f?.type === 'file') content = f;
+    }
+    const st = mode === 'full' ? undefined : lstatOrUndefined(abs(node.path));
+    let action: Action = 'write';
+    if (st !== undefined) {
+      switch (node.type) {
+        case 'dir':
+          action = st.isDirectory() ? 'fix-meta' : 'write';
+          break;
+        case 'file':
+          action = st.isFile() && Number(st.size) === node.size && hashFile(abs(node.path)) === node.sha256 ? 'same' : 'write';
+          break;
+        case 'symlink':
+          action = st.isSymbolicLink() && readlinkSync(abs(node.path), { encoding: 'buffer' }).toString('latin1') === node.target ? 'same' : 'write';
+          break;
+        case 'hardlink': {
+          if (content !== undefined) {
+            action = st.isFile() && Number(st.size) === content.size && hashFile(abs(node.path)) === content.sha256 ? 'same' : 'write';
+          } else {
+            const other = lstatOrUndefined(abs(node.linkTo));
+            action = other !== undefined && st.isFile() && other.ino === st.ino && other.dev === st.dev && !written.has(node.linkTo) ? 'same' : 'write';
+          }
+          break;
+        }
+      }
+      if (action === 'same' && !metaMatches(node, st)) action = 'fix-meta';
+    }
+    if (action === 'write') written.add(node.path);
+    if (action === 'same') filesUnchanged++;
+    const f = node.type === 'file' ? node : content;
+    if (action === 'write' && f !== undefined) bytesToWrite += f.size;
+    steps.push(content === undefined ? { node, action } : { node, content, action });
+  }
+  const extras = mode === 'delta' ? findExtras(rootRaw, new Set(nodes.map((n) => n.path))) : [];
+  const removing = opts.delete === true ? extras : [];
+
+  // 3. Prove the data of everything to be written.
+  const chunkIds = new Set<Id>();
+  for (const s of steps) {
+    if (s.action !== 'write') continue;
+    const f = s.node.type === 'file' ? s.node : s.content;
+    if (f !== undefined) for (const c of f.chunks) chunkIds.add(c);
+  }
+  const packsVerified = preverifyBlobs(ctx, chunkIds);
+  const filesWritten = steps.filter((s) => s.action === 'write' && (s.node.type === 'file' || s.content !== undefined)).length;
+  const report = (bytesWritten: number, verified: boolean): RestoreReport => ({
+    snapshot: record.id, kind: 'tree', target: targetArg, mode, reason, dryRun,
+    bytesTotal: selected.reduce((s, n) => s + (n.type === 'file' ? n.size : 0), 0),
+    bytesWritten, blocksWritten: 0, blocksTotal: 0, filesWritten, filesUnchanged,
+    entriesRemoved: removing.length, resumedFrom: resuming ? 0 : null, packsVerified, verifiedAfterWrite: verified,
+  });
+  if (dryRun) return report(bytesToWrite, false);
+
+  // 4. Write.
+  writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
+  const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(`restore (${mode})`, bytesToWrite);
+  let bytesWritten = 0;
+  const tmpFor = (p: RawPath): Buffer => {
+    const dir = parentRaw(p);
+    const name = `.kintsugi-tmp-${randomBytes(6).toString('hex')}`;
+    return abs(dir === undefined ? name : `${dir}/${name}`);
+  };
+  for (const s of steps) {
+    const n = s.node;
+    if (s.action !== 'write') continue;
+    assertInsideTarget(rootRaw, n.path);
+    const dest = abs(n.path);
+    const existing = lstatOrUndefined(dest);
+    if (n.type === 'dir') {
+      if (existing !== undefined) rmSync(dest, { recursive: true, force: true });
+      mkdirSync(dest, { mode: 0o700 });
+      continue;
+    }
+    if (existing?.isDirectory() === true) rmSync(dest, { recursive: true, force: true });
+    const tmp = tmpFor(n.path);
+    const f = n.type === 'file' ? n : s.content;
+    if (f !== undefined) {
+      bytesWritten += writeFileFromChunks(ctx, f, tmp, n.path);
+      renameSync(tmp, dest);
+    } else if (n.type === 'symlink') {
+      symlinkSync(fsPath(n.target), tmp);
+      renameSync(tmp, dest);
+    } else if (n.type === 'hardlink') {
+      linkSync(abs(n.linkTo), tmp);
+      renameSync(tmp, dest);
+    }
+    progress.update(bytesWritten);
+  }
+  for (const e of removing) rmSync(abs(e), { recursive: true, force: true });
+
+  // 5. Metadata, deepest first so that directory times stay as set.
+  const isRoot = process.getuid?.() === 0;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    if (s === undefined || s.action === 'same') continue;
+    const n = s.node;
+    if (n.type === 'hardlink' && s.content === undefined) continue; // shares the file's inode
+    const p = abs(n.path);
+    const t = Number(n.mtimeNs) / 1e9;
+    if (isRoot) lchownSync(p, n.uid, n.gid);
+    if (n.type === 'symlink') {
+      lutimesSync(p, t, t);
+    } else {
+      chmodSync(p, n.mode);
+      utimesSync(p, t, t);
+    }
+  }
+  fsyncDir(fsPath(rootRaw));
+  removeJournal(journalPath);
+  progress.done();
+  return report(bytesWritten, true);
+}
+
+function metaMatches(n: TreeNode, st: BigIntStats): boolean {
+  if (n.type === 'hardlink') return true;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && (Number(st.uid) !== n.uid || Number(st.gid) !== n.gid)) return false;
+  if (n.type !== 'symlink' && Number(st.mode & 0o7777n) !== n.mode) return false;
+  if (n.type === 'dir') return true;
+  const diff = st.mtimeNs - n.mtimeNs;
+  return diff < 1000n && diff > -1000n;
+}
+
+/** Entries in the target that the snapshot does not have (deepest first). */
+function findExtras(rootRaw: RawPath, keep: ReadonlySet<RawPath>): RawPath[] {
+  const out: RawPath[] = [];
+  const walk = (rel: RawPath): void => {
+    let names: Buffer[];
+    try {
+      names = readdirSync(fsPath(joinRaw(rootRaw, rel)), { encoding: 'buffer' });
+    } catch {
+      return;
+    }
+    for (const nb of names) {
+      const name = nb.toString('latin1');
+      const child = rel === '' ? name : `${rel}/${name}`;
+      if (child === TREE_JOURNAL_NAME) continue;
+      if (!keep.has(child)) {
+        out.push(child);
+        continue;
+      }
+      const st = lstatOrUndefined(fsPath(joinRaw(rootRaw, child)));
+      if (st?.isDirectory() === true) walk(child);
+    }
+  };
+  walk('');
+  return out.sort().reverse();
+}
+
+/** Write a file's chunks to `tmp` (zero blocks left as holes), fsync, read back and hash. */
+function writeFileFromChunks(ctx: RestoreContext, f: FileNode, tmp: Buffer, path: RawPath): number {
+  const zero = Buffer.alloc(SPARSE_BLOCK);
+  const fd = openSync(tmp, 'wx', 0o600);
+  let pos = 0;
+  let written = 0;
+  try {
+    for (const c of f.chunks) {
+      const data = ctx.reader.read(c, `file ${rawToDisplay(path)}`, false);
+      for (let o = 0; o < data.length; o += SPARSE_BLOCK) {
+        const piece = data.subarray(o, Math.min(data.length, o + SPARSE_BLOCK));
+        if (piece.length === SPARSE_BLOCK && piece.equals(zero)) continue;
+        let off = 0;
+        while (off < piece.length) off += writeSync(fd, piece, off, piece.length - off, pos + o + off);
+        written += piece.length;
+      }
+      pos += data.length;
+    }
+    ftruncateSync(fd, pos);
+    fsyncSync(fd);
+  } catch (err: unknown) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  if (pos !== f.size || hashFile(tmp) !== f.sha256) {
+    unlinkSync(tmp);
+    throw rstError('RST_ERR_RESTORE_MISMATCH', rawToDisplay(path), 'snapshot', 'content read back does not match');
+  }
+  return written;
+}

@@ -1,0 +1,32 @@
+/** Reading what a snapshot points at: the tree manifest or the image block map, verified. */
+import { rstError } from '../errors.js';
+import { blockCount, pieceCount, pieceLength } from '../format/v1/blockmap.js';
+import { shortId } from '../format/v1/ids.js';
+import { decodeManifest, type TreeNode } from '../format/v1/manifest.js';
+import type { BlobReader } from '../repository/blob-reader.js';
+import type { SnapshotRecord } from './load.js';
+
+export function readManifest(record: SnapshotRecord, reader: BlobReader): readonly TreeNode[] {
+  const p = record.payload;
+  if (p.kind !== 'tree') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'it has no file tree');
+  const parts = p.tree.map((id) => reader.read(id, `manifest of snapshot ${shortId(record.id)}`));
+  const r = decodeManifest(Buffer.concat(parts));
+  if (!r.ok) throw rstError('RST_ERR_MANIFEST_MALFORMED', shortId(record.id), r.reason);
+  return r.nodes;
+}
+
+/** The block map of an image snapshot: 32 bytes per block, zero = hole. */
+export function readBlockMap(record: SnapshotRecord, reader: BlobReader): Buffer {
+  const p = record.payload;
+  if (p.kind !== 'image') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'it has no block map');
+  const blocks = blockCount(p.image.size, p.image.blockSize);
+  if (p.image.map.length !== pieceCount(blocks)) {
+    throw rstError('RST_ERR_MANIFEST_MALFORMED', shortId(record.id), `block map has ${p.image.map.length} pieces, expected ${pieceCount(blocks)}`);
+  }
+  const parts = p.image.map.map((id, i) => {
+    const b = reader.read(id, `block map of snapshot ${shortId(record.id)}`);
+    if (b.length !== pieceLength(blocks, i)) throw rstError('RST_ERR_MANIFEST_MALFORMED', shortId(record.id), `block map piece ${i} has the wrong length`);
+    return b;
+  });
+  return Buffer.concat(parts);
+}

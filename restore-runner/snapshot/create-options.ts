@@ -1,0 +1,40 @@
+/** What `snapshot create` takes and returns, shared by the tree and image writers. */
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import type { Id } from '../format/v1/ids.js';
+import type { SnapshotPayload } from '../format/v1/snapshot.js';
+import type { Repository } from '../repository/repository.js';
+import { listSnapshots, loadSnapshot, type SnapshotRecord } from './load.js';
+
+export interface CreateOptions {
+  readonly source: string;
+  readonly host: string;
+  readonly instance?: string | null;
+  readonly os?: { readonly line: string; readonly version: string } | null;
+  readonly tags?: readonly string[];
+  /** A parent ID, 'auto' (latest of the same host, instance, kind and source), or null. */
+  readonly parent?: Id | 'auto' | null;
+  readonly signingKey: KeyObject;
+  /** Image block size; defaults to the repository's. */
+  readonly blockSize?: number;
+  readonly time?: Date;
+  readonly progress?: boolean;
+}
+
+export interface CreateResult {
+  readonly id: Id;
+  readonly payload: SnapshotPayload;
+}
+
+/** The parent snapshot, verified with the writer's own public key. */
+export function findParent(repo: Repository, opts: CreateOptions, kind: 'tree' | 'image', source: string): SnapshotRecord | null {
+  const parent = opts.parent ?? 'auto';
+  if (parent === null) return null;
+  const trusted = createPublicKey(opts.signingKey);
+  if (parent !== 'auto') return loadSnapshot(repo, parent, trusted);
+  const { records } = listSnapshots(repo, trusted);
+  const same = records.filter(
+    (r) => r.payload.kind === kind && r.payload.host === opts.host && r.payload.instance === (opts.instance ?? null) && r.payload.source === source,
+  );
+  return same[same.length - 1] ?? null;
+}

@@ -1,0 +1,66 @@
+/** Shared helpers for the restore-runner tests: temp dirs, repositories, tree comparison. */
+import { mkdtempSync, rmSync, readdirSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { Repository } from '../../restore-runner/repository/repository.js';
+
+const made: string[] = [];
+
+export function tempDir(label = 'rst'): string {
+  const d = mkdtempSync(join(tmpdir(), `kintsugi-${label}-`));
+  made.push(d);
+  return d;
+}
+
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A small repository (small chunks and packs so that tests exercise many of each). */
+export function smallRepo(dir: string): Repository {
+  return Repository.init(dir, { chunker: { minSize: 1024, avgSize: 4096, maxSize: 16384 }, packSize: 64 * 1024 });
+}
+
+export interface Entry {
+  readonly type: 'file' | 'dir' | 'symlink';
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeMs: number;
+  readonly content?: string;
+  readonly target?: string;
+  readonly ino: number;
+}
+
+/** Everything observable about a tree, keyed by raw (latin1) relative path; inodes renumbered. */
+export function describeTree(root: string): Record<string, Omit<Entry, 'ino'> & { readonly linkGroup: number }> {
+  const out: Record<string, Omit<Entry, 'ino'> & { linkGroup: number }> = {};
+  const inodes = new Map<number, number>();
+  const walk = (relRaw: string): void => {
+    const absBuf = Buffer.from(relRaw === '' ? Buffer.from(root).toString('latin1') : `${Buffer.from(root).toString('latin1')}/${relRaw}`, 'latin1');
+    for (const nb of readdirSync(absBuf, { encoding: 'buffer' }).sort(Buffer.compare)) {
+      const name = nb.toString('latin1');
+      if (name === '.kintsugi-restore.json') continue;
+      const rel = relRaw === '' ? name : `${relRaw}/${name}`;
+      const p = Buffer.from(`${Buffer.from(root).toString('latin1')}/${rel}`, 'latin1');
+      const st = lstatSync(p);
+      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: Math.floor(st.mtimeMs) };
+      if (st.isDirectory()) {
+        out[rel] = { ...base, type: 'dir', linkGroup: 0 };
+        walk(rel);
+      } else if (st.isSymbolicLink()) {
+        out[rel] = { type: 'symlink', uid: st.uid, gid: st.gid, mode: 0, mtimeMs: base.mtimeMs, target: readlinkSync(p, { encoding: 'buffer' }).toString('latin1'), linkGroup: 0 };
+      } else {
+        let g = 0;
+        if (st.nlink > 1) {
+          g = inodes.get(st.ino) ?? inodes.size + 1;
+          inodes.set(st.ino, g);
+        }
+        out[rel] = { ...base, type: 'file', content: readFileSync(p).toString('latin1'), linkGroup: g };
+      }
+    }
+  };
+  walk('');
+  return out;
+}
