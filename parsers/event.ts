@@ -14,6 +14,9 @@ export type JsonValue =
 
 export type JsonObject = { readonly [key: string]: JsonValue };
 
+/** For builders that assemble a readonly document field by field. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export type Outcome = 'success' | 'failure' | 'unknown';
 export type Dataset = 'recovery.v32' | 'recovery.v42';
 export type OsLine = '3.2' | '4.2';

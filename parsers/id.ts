@@ -2,9 +2,10 @@
  * Stable identities. The same record read again (a restart, a rotated copy, a Kafka redelivery)
  * gets the same id; distinct records get distinct ids (event-schema.md, `event.id`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** 128 bits of SHA-256 over the parts, base64url: short, collision-free in practice. */
-export function stableId(prefix: string, raw: Buffer | string): string {
-  return createHash('sha256').update(prefix).update(raw).digest('base64url').slice(0, 22);
+/** 128 bits of SHA-256 over the prefix and the raw bytes, base64url: short, collision-free in practice. */
+export function stableId(prefix: string, raw: Buffer): string {
+  // One-shot hashing of one string: the raw bytes as latin1 chars keep every byte distinct.
+  return hash('sha256', prefix + raw.toString('latin1'), 'base64url').slice(0, 22);
 }

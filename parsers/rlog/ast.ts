@@ -31,12 +31,14 @@ export type RecordAst =
   | { readonly kind: 'check'; readonly path: string; readonly status: string; readonly detail: Detail | null }
   | { readonly kind: 'restore'; readonly path: string; readonly snapshot: string; readonly status: string; readonly detail: Detail | null }
   | { readonly kind: 'snapshot.mount'; readonly snapshot: string; readonly image: string | null; readonly status: string; readonly detail: Detail | null }
-  | { readonly kind: 'error' | 'warn'; readonly code: string; readonly text: string | null }
+  | { readonly kind: 'error' | 'warn'; readonly code: string; readonly text: Span | null }
   | { readonly kind: 'summary'; readonly kv: readonly Kv[] }
   | { readonly kind: 'reboot'; readonly delay: string | null }
-  | { readonly kind: 'other'; readonly words: readonly string[]; readonly text: string | null };
+  | { readonly kind: 'other'; readonly words: readonly string[]; readonly text: Span | null };
 
 export interface LineAst {
+  /** The line itself (a byte string): free text spans point into it. */
+  readonly line: string;
   readonly timestamp: TimestampToken;
   readonly fallback: boolean;
   readonly record: RecordAst;
@@ -57,7 +59,13 @@ export const otherSnapshotWord = { test: (t: Token): boolean => kindWord.test(t)
 export const code = { test: (t: Token): boolean => t.type === 'word' && CODE.test(t.value) };
 export const snapshotRef = { test: (t: Token): boolean => t.type === 'word' && SNAPSHOT_REF.test(t.value) };
 export const duration = { test: (t: Token): boolean => t.type === 'word' && DURATION.test(t.value) };
-export const notWs = { test: (t: Token): boolean => t.type !== 'ws' };
+const CHECK_STATUS = new Set(['OK', 'MISSING', 'CORRUPT', 'SKIPPED']);
+const RESTORE_STATUS = new Set(['OK', 'FAILED', 'SKIPPED']);
+const MOUNT_STATUS = new Set(['OK', 'FAILED']);
+export const checkStatus = { test: (t: Token): boolean => t.type === 'word' && CHECK_STATUS.has(t.value) };
+export const restoreStatus = { test: (t: Token): boolean => t.type === 'word' && RESTORE_STATUS.has(t.value) };
+export const mountStatus = { test: (t: Token): boolean => t.type === 'word' && MOUNT_STATUS.has(t.value) };
+export const anyToken = { test: (_t: Token): boolean => true };
 
 /** Unescapes a quoted token: `\"`, `\\`, `\t`, `\n` and `\xNN` (a byte); anything else stays. */
 export function unquote(text: string): string {
@@ -100,10 +108,14 @@ export function path(t: Token): string | undefined {
   return p.startsWith('/') ? p : undefined;
 }
 
-export function text(tokens: readonly Token[]): string {
-  let out = '';
-  for (const t of tokens) out += t.text;
-  return out;
+/** Free text: where it starts and ends in the line (line.ts cuts it out after the parse). */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+export function span([first, last]: readonly [Token, Token]): Span {
+  return { start: first.offset, end: last.offset + last.text.length };
 }
 
 export function timestamp(t: Token): TimestampToken {

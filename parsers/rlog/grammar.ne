@@ -2,6 +2,8 @@
 #
 #   record = timestamp SP [ mode SP ] kind [ SP body ]
 #
+# The lexer (lexer.ts) drops the spaces between tokens, as the format says any number of them
+# separates two tokens; free text is taken from the line as a span, spacing and all.
 # Lines are split, NUL-prefixed, CR-stripped and classified (continuation, empty) before they get
 # here; this grammar parses one record line. Values the grammar cannot judge by shape alone
 # (calendar validity of a timestamp, its zone) are checked by the normalizer.
@@ -19,79 +21,73 @@ const otherSnapshotWord = b.otherSnapshotWord;
 const code = b.code;
 const snapshotRef = b.snapshotRef;
 const duration = b.duration;
-const notWs = b.notWs;
+const any = b.anyToken;
+const checkStatus = b.checkStatus;
+const restoreStatus = b.restoreStatus;
+const mountStatus = b.mountStatus;
 %}
 
 @lexer lexer
 
-line        -> timestamp mode __ record trailing
-                 {% (d) => ({ timestamp: d[0], fallback: d[1], record: d[3] }) %}
+line        -> timestamp record
+                 {% (d) => ({ timestamp: d[0], fallback: false, record: d[1] }) %}
+             | timestamp %mode record
+                 {% (d) => ({ timestamp: d[0], fallback: true, record: d[2] }) %}
 
 timestamp   -> %tsA {% (d) => b.timestamp(d[0]) %}
              | %tsB {% (d) => b.timestamp(d[0]) %}
 
-mode        -> __ %mode {% () => true %}
-             | null     {% () => false %}
-
-trailing    -> __ | null
-
-record      -> %kwSession __ "START" kvTail
-                 {% (d, _l, reject) => b.sessionStart(d[3]) ?? reject %}
-             | %kwSession __ "END" kvTail
-                 {% (d, _l, reject) => b.sessionEnd(d[3]) ?? reject %}
-             | %kwSession __ %otherSessionWord textTail
-                 {% (d) => ({ kind: 'other', words: ['SESSION', d[2].value], text: d[3] }) %}
-             | %kwSnapshot __ "MOUNT" __ %snapshotRef imageTail __ mountStatus detailTail
-                 {% (d) => ({ kind: 'snapshot.mount', snapshot: d[4].value, image: d[5], status: d[7], detail: d[8] }) %}
-             | %kwSnapshot __ %otherSnapshotWord textTail
-                 {% (d) => ({ kind: 'other', words: ['SNAPSHOT', d[2].value], text: d[3] }) %}
-             | %kwCheck __ path ellipsisTail __ checkStatus detailTail
-                 {% (d) => ({ kind: 'check', path: d[2], status: d[5], detail: d[6] }) %}
-             | %kwRestore __ path __ %arrow __ %snapshotRef __ restoreStatus detailTail
-                 {% (d) => ({ kind: 'restore', path: d[2], snapshot: d[6].value, status: d[8], detail: d[9] }) %}
-             | %kwError __ %code textTail
-                 {% (d) => ({ kind: 'error', code: d[2].value, text: d[3] }) %}
-             | %kwWarn __ %code textTail
-                 {% (d) => ({ kind: 'warn', code: d[2].value, text: d[3] }) %}
-             | %kwSummary kvTail
+record      -> %kwSession "START" kvList
+                 {% (d, _l, reject) => b.sessionStart(d[2]) ?? reject %}
+             | %kwSession "END" kvList
+                 {% (d, _l, reject) => b.sessionEnd(d[2]) ?? reject %}
+             | %kwSession %otherSessionWord text
+                 {% (d) => ({ kind: 'other', words: ['SESSION', d[1].value], text: d[2] }) %}
+             | %kwSnapshot "MOUNT" %snapshotRef image mountStatus detail
+                 {% (d) => ({ kind: 'snapshot.mount', snapshot: d[2].value, image: d[3], status: d[4], detail: d[5] }) %}
+             | %kwSnapshot %otherSnapshotWord text
+                 {% (d) => ({ kind: 'other', words: ['SNAPSHOT', d[1].value], text: d[2] }) %}
+             | %kwCheck path checkStatus detail
+                 {% (d) => ({ kind: 'check', path: d[1], status: d[2], detail: d[3] }) %}
+             | %kwCheck path %ellipsis checkStatus detail
+                 {% (d) => ({ kind: 'check', path: d[1], status: d[3], detail: d[4] }) %}
+             | %kwRestore path %arrow %snapshotRef restoreStatus detail
+                 {% (d) => ({ kind: 'restore', path: d[1], snapshot: d[3].value, status: d[4], detail: d[5] }) %}
+             | %kwError %code text
+                 {% (d) => ({ kind: 'error', code: d[1].value, text: d[2] }) %}
+             | %kwWarn %code text
+                 {% (d) => ({ kind: 'warn', code: d[1].value, text: d[2] }) %}
+             | %kwSummary kvList
                  {% (d) => ({ kind: 'summary', kv: d[1] }) %}
-             | %kwReboot rebootTail
-                 {% (d) => ({ kind: 'reboot', delay: d[1] }) %}
-             | %kindWord textTail
+             | %kwReboot
+                 {% () => ({ kind: 'reboot', delay: null }) %}
+             | %kwReboot "in" %duration
+                 {% (d) => ({ kind: 'reboot', delay: d[2].value }) %}
+             | %kindWord text
                  {% (d) => ({ kind: 'other', words: [d[0].value], text: d[1] }) %}
 
 path        -> %path    {% (d, _l, reject) => b.path(d[0]) ?? reject %}
              | %qstring {% (d, _l, reject) => b.path(d[0]) ?? reject %}
 
-checkStatus   -> "OK" {% () => 'ok' %} | "MISSING" {% () => 'missing' %}
-               | "CORRUPT" {% () => 'corrupt' %} | "SKIPPED" {% () => 'skipped' %}
-restoreStatus -> "OK" {% () => 'ok' %} | "FAILED" {% () => 'failed' %} | "SKIPPED" {% () => 'skipped' %}
-mountStatus   -> "OK" {% () => 'ok' %} | "FAILED" {% () => 'failed' %}
+checkStatus   -> %checkStatus   {% (d) => d[0].value.toLowerCase() %}
+restoreStatus -> %restoreStatus {% (d) => d[0].value.toLowerCase() %}
+mountStatus   -> %mountStatus   {% (d) => d[0].value.toLowerCase() %}
 
-ellipsisTail -> __ %ellipsis | null
-imageTail    -> __ %kv {% (d, _l, reject) => b.image(d[1]) ?? reject %}
-              | null   {% () => null %}
-rebootTail   -> __ "in" __ %duration {% (d) => d[3].value %}
-              | null                 {% () => null %}
+image       -> %kv  {% (d, _l, reject) => b.image(d[0]) ?? reject %}
+             | null {% () => null %}
 
-detailTail  -> __ detail {% (d) => d[1] %}
-             | null      {% () => null %}
-detail      -> %lparen __:? detailItems __:? %rparen
-                 {% (d, _l, reject) => b.detail(d[2]) ?? reject %}
-             | %lparen __:? %rparen {% () => ({ kv: [] }) %}
-detailItems -> detailItem                 {% (d) => [d[0]] %}
-             | detailItems __ detailItem  {% (d) => [...d[0], d[2]] %}
+detail      -> null {% () => null %}
+             | %lparen %rparen {% () => ({ kv: [] }) %}
+             | %lparen detailItems %rparen {% (d, _l, reject) => b.detail(d[1]) ?? reject %}
+detailItems -> detailItem             {% (d) => [d[0]] %}
+             | detailItems detailItem {% (d) => { d[0].push(d[1]); return d[0]; } %}
 detailItem  -> %kv {% id %} | %qstring {% id %}
 
-kvTail      -> __ kvList {% (d) => d[1] %}
-             | null      {% () => [] %}
-kvList      -> %kv             {% (d) => [b.kv(d[0])] %}
-             | kvList __ %kv   {% (d) => [...d[0], b.kv(d[2])] %}
+kvList      -> null         {% () => [] %}
+             | kvList %kv   {% (d) => { d[0].push(b.kv(d[1])); return d[0]; } %}
 
-textTail    -> __ text {% (d) => b.text(d[1]) %}
-             | null    {% () => null %}
-text        -> %notWs              {% (d) => [d[0]] %}
-             | text %notWs         {% (d) => [...d[0], d[1]] %}
-             | text __ %notWs      {% (d) => [...d[0], d[1], d[2]] %}
-
-__          -> %ws {% id %}
+# Free text keeps its spacing: it is the span of the line from its first token to its last.
+text        -> null          {% () => null %}
+             | textTokens    {% (d) => b.span(d[0]) %}
+textTokens  -> %any              {% (d) => [d[0], d[0]] %}
+             | textTokens %any   {% (d) => [d[0][0], d[1]] %}

@@ -65,14 +65,18 @@ const TOKEN_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The lexer as nearley sees it. moo's `has` answers yes to every name, which would make nearley
+ * The lexer as nearley sees it: spaces between tokens are dropped here. moo's `has` answers yes to every name, which would make nearley
  * read the grammar's token classes (`%code`, `%kindWord`) as token types; this one knows its types.
  */
 export const nearleyLexer = {
   reset: (chunk: string, info?: moo.LexerState): void => {
     rlogLexer.reset(chunk, info);
   },
-  next: (): moo.Token | undefined => rlogLexer.next(),
+  next: (): moo.Token | undefined => {
+    let t = rlogLexer.next();
+    while (t !== undefined && t.type === 'ws') t = rlogLexer.next();
+    return t;
+  },
   save: (): moo.LexerState => rlogLexer.save(),
   formatError: (token: moo.Token, message?: string): string => rlogLexer.formatError(token, message),
   has: (type: string): boolean => TOKEN_TYPES.has(type),

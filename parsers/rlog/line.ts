@@ -20,6 +20,8 @@ export type RecordLineResult =
     };
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+const parser = new nearley.Parser(compiled);
+const start = parser.save();
 
 const SHAPES: Readonly<Record<string, string>> = {
   SESSION: 'SESSION START|END key=value ...',
@@ -86,18 +88,43 @@ function offendingToken(err: unknown): Token | undefined {
   return typeof t.offset === 'number' && typeof t.text === 'string' ? { offset: t.offset, text: t.text, value: t.text } : undefined;
 }
 
+// Record bodies repeat across sessions and hosts (the same module checked OK, the same summary):
+// the grammar's answer for a body is memoized by the text after the timestamp. Parsing is pure,
+// and syntax trees are read-only, so a cached tree is shared safely.
+const MEMO_LIMIT = 65_536;
+const memo = new Map<string, Omit<LineAst, 'line' | 'timestamp'>>();
+
 export function parseRecordLine(line: string): RecordLineResult {
+  rlogLexer.reset(line);
+  const first = rlogLexer.next();
+  if (first !== undefined && (first.type === 'tsA' || first.type === 'tsB')) {
+    // Free-text spans are offsets in the line: the key keeps the timestamp's length.
+    const key = `${first.text.length}|${line.slice(first.text.length)}`;
+    const hit = memo.get(key);
+    if (hit !== undefined) return { ok: true, ast: { line, timestamp: toTimestampToken(first), fallback: hit.fallback, record: hit.record } };
+    const result = parseWithGrammar(line);
+    if (result.ok) {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(key, { fallback: result.ast.fallback, record: result.ast.record });
+    }
+    return result;
+  }
+  return parseWithGrammar(line);
+}
+
+function parseWithGrammar(line: string): RecordLineResult {
   if (line.charCodeAt(0) !== 0x5b /* [ */) {
     return { ok: false, reason: 'no-timestamp', column: 1, message: `a record starts with "[timestamp]", found ${printable(line.slice(0, 20))}` };
   }
-  const parser = new nearley.Parser(compiled);
+  // Restoring the parser to its first column spares the prediction of every kind on each line.
+  parser.restore(start);
   try {
     parser.feed(line);
   } catch (err: unknown) {
     const token = offendingToken(err);
     return failure(line, token?.offset ?? line.length, token?.text ?? null);
   }
-  const ast = parser.results[0] as LineAst | undefined;
+  const ast = parser.results[0] as Omit<LineAst, 'line'> | undefined;
   if (ast === undefined) return failure(line, line.length, null);
-  return { ok: true, ast };
+  return { ok: true, ast: { ...ast, line } };
 }

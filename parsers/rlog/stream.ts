@@ -75,6 +75,12 @@ function isBlank(chunk: Buffer, from: number, to: number): boolean {
   return true;
 }
 
+/** The first NUL in [from, to), or -1. Bounded: `Buffer#indexOf` would scan the whole chunk. */
+function nulIn(chunk: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (chunk[i] === NUL) return i;
+  return -1;
+}
+
 function hasBom(chunk: Buffer): boolean {
   return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
 }
@@ -214,8 +220,8 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       flush();
       deadLetter(pos, end, 'line-too-long', MAX_LINE_BYTES + 1, `the line is longer than ${MAX_LINE_BYTES} bytes`, lineNo);
       previous = 'malformed';
-    } else if (chunk.indexOf(NUL, text) !== -1 && chunk.indexOf(NUL, text) < end) {
-      const at = chunk.indexOf(NUL, text);
+    } else if (nulIn(chunk, text, end) !== -1) {
+      const at = nulIn(chunk, text, end);
       flush();
       deadLetter(pos, end, 'nul-byte', at - pos + 1, `a NUL byte inside the line (NULs are allowed only at its start)`, lineNo);
       previous = 'malformed';
