@@ -72,6 +72,12 @@ export class PackWriter {
     this.pendingIds.clear();
   }
 
+  /** Flush the last pack and return every pack written, without writing an index (prune does). */
+  flushAll(): readonly IndexedPack[] {
+    this.flush();
+    return this.written;
+  }
+
   /** Flush the last pack and write the index of everything written (FORMAT.md write order 1–2). */
   finish(): WriteStats {
     this.flush();

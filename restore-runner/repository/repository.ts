@@ -3,7 +3,7 @@
  * content-addressed files. Everything above this module goes through `Repository`.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
@@ -133,6 +133,12 @@ export class Repository {
   }
   listTmpFiles(): string[] {
     return readdirSync(this.tmpDir).map((f) => join(this.tmpDir, f));
+  }
+
+  /** `forget`: only the snapshot document goes; its data stays until `prune`. */
+  removeSnapshot(id: Id): void {
+    unlinkSync(this.snapshotPath(id));
+    fsyncDir(join(this.dir, 'snapshots'));
   }
 
   readSnapshotFile(id: Id): Buffer {

@@ -1,0 +1,155 @@
+/**
+ * `snapshot verify`: checks every invariant of FORMAT.md and reports every problem, typed, not
+ * only the first. Structure: snapshots (name, signature, repository), indexes, pack headers
+ * against the index, every referenced blob indexed. With `readData`, every pack is hashed and
+ * every blob decompressed and re-hashed. Leftovers of a crashed writer are hints, not problems.
+ */
+import type { KeyObject } from 'node:crypto';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { type RstErrorCode, isRstError, messageOf } from '../errors.js';
+import { decodeBlob } from '../format/v1/blob-codec.js';
+import { blockCount, isHole } from '../format/v1/blockmap.js';
+import { ID_BYTES, type Id, isId, sha256Hex, shortId } from '../format/v1/ids.js';
+import { decodePackTrailer, trailerLength } from '../format/v1/pack.js';
+import { BlobReader } from '../repository/blob-reader.js';
+import { readFully, type Repository } from '../repository/repository.js';
+import { readBlockMap, readManifest } from '../snapshot/content.js';
+import { tryLoadSnapshot } from '../snapshot/load.js';
+
+export type VerifyProblem =
+  | { readonly type: 'snapshot-invalid'; readonly code: RstErrorCode; readonly snapshot: Id; readonly message: string }
+  | { readonly type: 'index-corrupt'; readonly code: 'RST_ERR_INDEX_CORRUPT'; readonly index: Id; readonly message: string }
+  | { readonly type: 'pack-missing'; readonly code: 'RST_ERR_PACK_CORRUPT'; readonly pack: Id; readonly message: string }
+  | { readonly type: 'pack-corrupt'; readonly code: 'RST_ERR_PACK_CORRUPT'; readonly pack: Id; readonly message: string }
+  | { readonly type: 'blob-missing'; readonly code: 'RST_ERR_BLOB_MISSING'; readonly blob: Id; readonly snapshot: Id; readonly message: string }
+  | { readonly type: 'blob-corrupt'; readonly code: 'RST_ERR_BLOB_CORRUPT'; readonly blob: Id; readonly pack: Id; readonly message: string }
+  | { readonly type: 'content-unreadable'; readonly code: RstErrorCode; readonly snapshot: Id; readonly message: string };
+
+export type VerifyHint =
+  | { readonly type: 'pack-unindexed'; readonly file: string }
+  | { readonly type: 'tmp-leftover'; readonly file: string };
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly snapshots: number;
+  readonly packs: number;
+  readonly blobs: number;
+  readonly bytesRead: number;
+  readonly problems: readonly VerifyProblem[];
+  readonly hints: readonly VerifyHint[];
+}
+
+export interface VerifyOptions {
+  readonly trustedKey: KeyObject;
+  readonly readData?: boolean;
+  /** Only these snapshots (IDs); all when absent. */
+  readonly snapshots?: readonly Id[];
+}
+
+export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyReport {
+  const problems: VerifyProblem[] = [];
+  const hints: VerifyHint[] = [];
+  const { index, problems: indexProblems } = repo.loadIndex();
+  for (const p of indexProblems) problems.push({ type: 'index-corrupt', code: 'RST_ERR_INDEX_CORRUPT', index: p.indexId, message: p.reason });
+  const reader = new BlobReader(repo, index);
+  let bytesRead = 0;
+
+  // 1. Snapshots and everything they reference.
+  const ids = opts.snapshots ?? repo.listSnapshotIds();
+  for (const id of ids) {
+    const r = tryLoadSnapshot(repo, id, opts.trustedKey);
+    if (!r.ok) {
+      problems.push({ type: 'snapshot-invalid', code: r.error.code, snapshot: id, message: r.error.message });
+      continue;
+    }
+    const p = r.record.payload;
+    const meta = p.kind === 'tree' ? p.tree : p.image.map;
+    const missingMeta = meta.filter((m) => !index.has(m));
+    for (const m of missingMeta) problems.push({ type: 'blob-missing', code: 'RST_ERR_BLOB_MISSING', blob: m, snapshot: id, message: `meta blob ${shortId(m)} of snapshot ${shortId(id)} is in no index` });
+    if (missingMeta.length > 0) continue;
+    const data = new Set<Id>();
+    try {
+      if (p.kind === 'tree') {
+        for (const n of readManifest(r.record, reader)) if (n.type === 'file') for (const c of n.chunks) data.add(c);
+      } else {
+        const map = readBlockMap(r.record, reader);
+        const blocks = blockCount(p.image.size, p.image.blockSize);
+        for (let b = 0; b < blocks; b++) if (!isHole(map, b)) data.add(map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES));
+      }
+    } catch (err: unknown) {
+      problems.push({ type: 'content-unreadable', code: isRstError(err) ? err.code : 'RST_ERR_IO', snapshot: id, message: messageOf(err) });
+      continue;
+    }
+    for (const c of data) {
+      if (!index.has(c)) problems.push({ type: 'blob-missing', code: 'RST_ERR_BLOB_MISSING', blob: c, snapshot: id, message: `chunk ${shortId(c)} of snapshot ${shortId(id)} is in no index` });
+    }
+  }
+  reader.close();
+
+  // 2. Packs: present, whole, header equal to the index; with readData every byte re-hashed.
+  const byPack = new Map<Id, { offset: number; storedLength: number; rawLength: number; id: Id; type: number; compression: number }[]>();
+  for (const [, loc] of index.entries()) {
+    const list = byPack.get(loc.packId) ?? [];
+    list.push({ ...loc.entry });
+    byPack.set(loc.packId, list);
+  }
+  let packs = 0;
+  for (const packId of index.packIds()) {
+    packs++;
+    const path = repo.packPath(packId);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      problems.push({ type: 'pack-missing', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)} is indexed but its file is gone` });
+      continue;
+    }
+    const expected = index.packSize(packId);
+    if (expected !== size) {
+      problems.push({ type: 'pack-corrupt', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)} has ${size} bytes, the index says ${expected ?? '?'}` });
+      continue;
+    }
+    const fd = openSync(path, 'r');
+    try {
+      const last4 = readFully(fd, size - 4, 4);
+      const tl = trailerLength(last4);
+      const header = tl <= size ? decodePackTrailer(readFully(fd, size - tl, tl), size) : { ok: false as const, reason: 'header length beyond the file' };
+      if (!header.ok) {
+        problems.push({ type: 'pack-corrupt', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)}: ${header.reason}` });
+        continue;
+      }
+      const inHeader = new Map(header.entries.map((e) => [e.id, e]));
+      for (const e of byPack.get(packId) ?? []) {
+        const h = inHeader.get(e.id);
+        if (h === undefined || h.offset !== e.offset || h.storedLength !== e.storedLength || h.rawLength !== e.rawLength || h.compression !== e.compression || h.type !== e.type) {
+          problems.push({ type: 'pack-corrupt', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)}: header disagrees with the index about blob ${shortId(e.id)}` });
+        }
+      }
+      if (opts.readData === true) {
+        const all = readFully(fd, 0, size);
+        bytesRead += all.length;
+        if (sha256Hex(all) !== packId) problems.push({ type: 'pack-corrupt', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)} does not hash to its name` });
+        for (const e of header.entries) {
+          let ok: boolean;
+          try {
+            ok = sha256Hex(decodeBlob(all.subarray(e.offset, e.offset + e.storedLength), e.compression, e.rawLength)) === e.id;
+          } catch {
+            ok = false;
+          }
+          if (!ok) problems.push({ type: 'blob-corrupt', code: 'RST_ERR_BLOB_CORRUPT', blob: e.id, pack: packId, message: `blob ${shortId(e.id)} in pack ${shortId(packId)} does not match its hash` });
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  // 3. Leftovers.
+  for (const f of repo.listPackFiles()) {
+    if (!isId(f.id) || index.packSize(f.id) === undefined) hints.push({ type: 'pack-unindexed', file: f.path });
+  }
+  for (const f of repo.listTmpFiles()) hints.push({ type: 'tmp-leftover', file: f });
+
+  return { ok: problems.length === 0, snapshots: ids.length, packs, blobs: index.blobCount(), bytesRead, problems, hints };
+}
+
