@@ -33,16 +33,17 @@ export interface OpsOrigin {
   readonly kafka?: KafkaOrigin;
 }
 
-function errorColumn(err: unknown): string {
+/** The 1-based column JSON.parse stopped at, from its message ("... at position 65"). */
+function errorColumn(err: unknown): number {
   const m = err instanceof Error ? /position (\d+)/.exec(err.message) : null;
-  return m?.[1] !== undefined ? `column ${Number(m[1]) + 1}` : 'column 1';
+  return m?.[1] !== undefined ? Number(m[1]) + 1 : 1;
 }
 
 /** One record's bytes (no line end) to an event or a dead letter. */
 export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource, readTime: string): ParsedItem {
   const text = raw.toString('utf8');
-  const where = origin.line !== undefined ? `line ${origin.line}, ` : '';
-  const dead = (reason: OpsDeadLetterReason, message: string): ParsedItem => {
+  const dead = (reason: OpsDeadLetterReason, message: string, column?: number): ParsedItem => {
+    const where = [origin.line !== undefined ? `line ${origin.line}` : '', column !== undefined ? `column ${column}` : ''].filter((w) => w !== '').join(', ');
     const dl: DeadLetter = {
       '@timestamp': readTime,
       event: {
@@ -55,7 +56,7 @@ export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource
         ? { log: { ...(source.path !== undefined ? { file: { path: source.path } } : {}), ...(origin.offset !== undefined ? { offset: origin.offset } : {}) } }
         : {}),
       ...(origin.kafka !== undefined ? { kafka: origin.kafka } : {}),
-      error: { type: reason, message: `${where}${message}` },
+      error: { type: reason, message: where === '' ? message : `${where}: ${message}` },
     };
     return { kind: 'dead-letter', deadLetter: dl };
   };
@@ -63,7 +64,7 @@ export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource
   try {
     value = JSON.parse(text);
   } catch (err: unknown) {
-    return dead('not-json', `${errorColumn(err)}: not a JSON value (${err instanceof Error ? err.message : String(err)})`);
+    return dead('not-json', `not a JSON value (${err instanceof Error ? err.message : String(err)})`, errorColumn(err));
   }
   const result = readOps(value);
   if (!result.ok) return dead(result.reason, result.message);

@@ -113,7 +113,8 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
   let safeContext = { line, session, previous };
 
   const deadLetter = (start: number, end: number, reason: RlogDeadLetterReason, column: number, message: string, lineNo: number, ts?: TimestampToken): void => {
-    const raw = chunk.subarray(start, end);
+    // An over-long line is known by its first bytes, whether its end had arrived or not.
+    const raw = chunk.subarray(start, reason === 'line-too-long' ? Math.min(end, start + MAX_LINE_BYTES) : end);
     const offset = base + start;
     let timestamp = readTime;
     if (ts !== undefined) {
