@@ -19,7 +19,8 @@ export interface IndexedPack {
   readonly blobs: readonly LocatedEntry[];
 }
 
-export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
+/** Body (uncompressed) of an index file. */
+export function encodeIndexBody(packs: readonly IndexedPack[]): Buffer {
   let size = 4;
   for (const p of packs) size += ID_BYTES + 12 + p.blobs.length * BLOB_RECORD_BYTES;
   const body = Buffer.alloc(size);
@@ -41,10 +42,14 @@ export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
       o += BLOB_RECORD_BYTES;
     }
   }
+  return body;
+}
+
+export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
   const head = Buffer.alloc(5);
   head.write(INDEX_MAGIC, 0, 'ascii');
   head.writeUInt8(COMPRESSION_ZSTD, 4);
-  return Buffer.concat([head, zstdCompress(body)]);
+  return Buffer.concat([head, zstdCompress(encodeIndexBody(packs))]);
 }
 
 export type IndexDecodeResult =
