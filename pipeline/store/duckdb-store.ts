@@ -74,6 +74,12 @@ export interface DuckDbStoreOptions {
   readonly threads?: number;
   /** DuckDB's memory limit, e.g. '1GB'; DuckDB's default (80% of RAM) when absent. */
   readonly memoryLimit?: string;
+  /**
+   * WAL size that triggers a checkpoint (DuckDB's `checkpoint_threshold`), default '256MB'.
+   * DuckDB's own default (16MB) checkpoints every few batches and halves the write rate; a larger
+   * WAL costs a longer replay when the process is killed.
+   */
+  readonly checkpointThreshold?: string;
 }
 
 /** Column order of `events` (the appender writes in this order). */
@@ -139,6 +145,66 @@ const EQUALS_COLUMN: Readonly<Record<EventEqualsField, string>> = {
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+
+const EVENT_TYPES: readonly DuckDBType[] = EVENT_COLUMNS.map(([, t]) => (t.startsWith('BIGINT') ? BIGINT : VARCHAR));
+
+/** The column values of up to CHUNK_ROWS events, `seq` (column 0) filled in at append time. */
+interface PreparedChunk {
+  readonly rows: number;
+  readonly columns: DuckDBValue[][];
+}
+
+/** Builds the appender's columns outside the write queue, so it overlaps the previous commit. */
+function prepareEventChunks(records: readonly EventRecord[]): PreparedChunk[] {
+  const chunks: PreparedChunk[] = [];
+  for (let start = 0; start < records.length; start += CHUNK_ROWS) {
+    const rows = Math.min(CHUNK_ROWS, records.length - start);
+    const column = (): DuckDBValue[] => new Array<DuckDBValue>(rows).fill(null);
+    const seq = column();
+    const id = column();
+    const ts = column();
+    const host = column();
+    const instance = column();
+    const module = column();
+    const kernel = column();
+    const action = column();
+    const status = column();
+    const outcome = column();
+    const code = column();
+    const dataset = column();
+    const osLine = column();
+    const cid = column();
+    const parent = column();
+    const message = column();
+    const path = column();
+    const doc = column();
+    for (let i = 0; i < rows; i++) {
+      const r = records[start + i];
+      if (r === undefined) break;
+      id[i] = r.id;
+      ts[i] = BigInt(r.tsMs);
+      host[i] = r.host;
+      instance[i] = r.instance;
+      module[i] = r.module;
+      kernel[i] = r.kernel;
+      action[i] = r.action;
+      status[i] = r.status;
+      outcome[i] = r.outcome;
+      code[i] = r.code;
+      dataset[i] = r.dataset;
+      osLine[i] = r.osLine;
+      cid[i] = r.correlationId;
+      parent[i] = r.parentId;
+      message[i] = r.message;
+      path[i] = r.filePath;
+      doc[i] = JSON.stringify(r.event);
+    }
+    // In EVENT_COLUMNS order.
+    const columns = [seq, id, ts, host, instance, module, kernel, action, status, outcome, code, dataset, osLine, cid, parent, message, path, doc];
+    chunks.push({ rows, columns });
+  }
+  return chunks;
+}
 
 function columnsDdl(columns: readonly (readonly [string, string])[]): string {
   return columns.map(([name, type]) => `${name} ${type}`).join(', ');
@@ -209,6 +275,7 @@ export class DuckDbEventStore implements EventStore {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
     if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+    config['checkpoint_threshold'] = options.checkpointThreshold ?? '256MB';
     let instance: DuckDBInstance;
     try {
       mkdirSync(options.dataDir, { recursive: true });
@@ -253,6 +320,7 @@ export class DuckDbEventStore implements EventStore {
       seen.add(r.value.id);
       deadRecords.push(r.value);
     }
+    const chunks = prepareEventChunks(eventRecords);
     return this.writes.run(async () => {
       this.assertOpen('writeBatch');
       const c = this.writer;
@@ -260,7 +328,7 @@ export class DuckDbEventStore implements EventStore {
         await c.run('BEGIN TRANSACTION');
         let insertedEvents = 0;
         if (eventRecords.length > 0) {
-          await this.appendEvents(eventRecords);
+          await this.appendEvents(chunks);
           const r = await c.run(
             'INSERT INTO events SELECT s.* FROM stage_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)',
           );
@@ -466,41 +534,16 @@ export class DuckDbEventStore implements EventStore {
     this.instance.closeSync();
   }
 
-  private async appendEvents(records: readonly EventRecord[]): Promise<void> {
+  /** Appends prepared chunks to the staging table, numbering the rows in write order. */
+  private async appendEvents(chunks: readonly PreparedChunk[]): Promise<void> {
     const appender = await this.writer.createAppender('stage_events', 'main', 'temp');
-    const types = EVENT_COLUMNS.map(([, t]) => (t.startsWith('BIGINT') ? BIGINT : VARCHAR));
     try {
-      for (let start = 0; start < records.length; start += CHUNK_ROWS) {
-        const slice = records.slice(start, start + CHUNK_ROWS);
-        const columns: DuckDBValue[][] = EVENT_COLUMNS.map(() => new Array<DuckDBValue>(slice.length));
-        for (const [i, r] of slice.entries()) {
-          const row: DuckDBValue[] = [
-            BigInt(++this.seq),
-            r.id,
-            BigInt(r.tsMs),
-            r.host,
-            r.instance,
-            r.module,
-            r.kernel,
-            r.action,
-            r.status,
-            r.outcome,
-            r.code,
-            r.dataset,
-            r.osLine,
-            r.correlationId,
-            r.parentId,
-            r.message,
-            r.filePath,
-            JSON.stringify(r.event),
-          ];
-          for (const [c, value] of row.entries()) {
-            const column = columns[c];
-            if (column !== undefined) column[i] = value;
-          }
-        }
-        const chunk = DuckDBDataChunk.create(types, slice.length);
-        chunk.setColumns(columns);
+      for (const prepared of chunks) {
+        const seqs = prepared.columns[0];
+        if (seqs === undefined) continue;
+        for (let i = 0; i < prepared.rows; i++) seqs[i] = BigInt(++this.seq);
+        const chunk = DuckDBDataChunk.create(EVENT_TYPES, prepared.rows);
+        chunk.setColumns(prepared.columns);
         appender.appendDataChunk(chunk);
       }
       appender.flushSync();

@@ -104,24 +104,20 @@ export function toEventRecord(event: RecoveryEvent, index: number, ingested: str
   const recovery = e['recovery'];
   if (!isObject(host) || typeof host['name'] !== 'string') return bad('host.name is missing');
   if (!isObject(recovery)) return bad('recovery is missing');
-  const checks: [string, unknown, boolean][] = [
-    ['event.action', ev['action'], true],
-    ['event.outcome', ev['outcome'], true],
-    ['event.dataset', ev['dataset'], true],
-    ['event.code', ev['code'], false],
-    ['recovery.instance', recovery['instance'], true],
-    ['recovery.os_line', recovery['os_line'], true],
-    ['recovery.module', recovery['module'], false],
-    ['recovery.kernel', recovery['kernel'], false],
-    ['recovery.status', recovery['status'], false],
-    ['recovery.correlation_id', recovery['correlation_id'], false],
-    ['recovery.parent_id', recovery['parent_id'], false],
-    ['message', e['message'], false],
-  ];
-  for (const [name, value, required] of checks) {
-    if (value === undefined && !required) continue;
-    if (typeof value !== 'string') return bad(`${name} must be a string`);
-  }
+  const badField =
+    mustBeString('event.action', ev['action'], true) ??
+    mustBeString('event.outcome', ev['outcome'], true) ??
+    mustBeString('event.dataset', ev['dataset'], true) ??
+    mustBeString('event.code', ev['code'], false) ??
+    mustBeString('recovery.instance', recovery['instance'], true) ??
+    mustBeString('recovery.os_line', recovery['os_line'], true) ??
+    mustBeString('recovery.module', recovery['module'], false) ??
+    mustBeString('recovery.kernel', recovery['kernel'], false) ??
+    mustBeString('recovery.status', recovery['status'], false) ??
+    mustBeString('recovery.correlation_id', recovery['correlation_id'], false) ??
+    mustBeString('recovery.parent_id', recovery['parent_id'], false) ??
+    mustBeString('message', e['message'], false);
+  if (badField !== null) return bad(badField);
   const file = e['file'];
   if (file !== undefined && (!isObject(file) || (file['path'] !== undefined && typeof file['path'] !== 'string'))) {
     return bad('file.path must be a string');
@@ -191,6 +187,12 @@ export function toDeadLetterRecord(deadLetter: DeadLetter, index: number, ingest
       deadLetter: stored,
     },
   };
+}
+
+/** Why `value` is not a string (null when it is, or when it is absent and optional). */
+function mustBeString(name: string, value: unknown, required: boolean): string | null {
+  if (typeof value === 'string' || (value === undefined && !required)) return null;
+  return `${name} must be a string`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
