@@ -137,10 +137,11 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
   }
   const selectedSet = new Set(selected.map((n) => n.path));
 
-  if (!dryRun) mkdirSync(targetArg, { recursive: true });
+  // The target is created only once everything is proven (step 4); until then it may not exist.
+  const exists = lstatOrUndefined(fsPath(rawFromArg(targetArg))) !== undefined;
   let rootRaw: RawPath;
   try {
-    rootRaw = rawFromArg(dryRun && empty ? targetArg : realpathSync(targetArg));
+    rootRaw = rawFromArg(exists ? realpathSync(targetArg) : targetArg);
   } catch (err: unknown) {
     throw rstError('RST_ERR_TARGET_INVALID', targetArg, messageOf(err));
   }
@@ -210,6 +211,11 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
   if (dryRun) return report(bytesToWrite, false);
 
   // 4. Write.
+  try {
+    mkdirSync(targetArg, { recursive: true });
+  } catch (err: unknown) {
+    throw rstError('RST_ERR_TARGET_INVALID', targetArg, messageOf(err));
+  }
   writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(`restore (${mode})`, bytesToWrite);
   let bytesWritten = 0;
