@@ -64,3 +64,37 @@ export function describeTree(root: string): Record<string, Omit<Entry, 'ino'> & 
   walk('');
   return out;
 }
+
+import type { KeyObject } from 'node:crypto';
+import { encodeManifest, type TreeNode } from '../../restore-runner/format/v1/manifest.js';
+import { BLOB_DATA, BLOB_META } from '../../restore-runner/format/v1/pack.js';
+import { sha256Hex } from '../../restore-runner/format/v1/ids.js';
+import { PackWriter } from '../../restore-runner/repository/pack-writer.js';
+import { commitSnapshot } from '../../restore-runner/snapshot/commit.js';
+
+/** A signed tree snapshot with a hand-made manifest (for hostile-input tests). */
+export function craftTreeSnapshot(repo: Repository, key: KeyObject, nodes: readonly TreeNode[], contents: readonly Buffer[] = []): string {
+  const { index } = repo.loadIndex();
+  const w = new PackWriter(repo, index);
+  for (const c of contents) w.add(BLOB_DATA, sha256Hex(c), c);
+  const tree = [w.addPlain(BLOB_META, encodeManifest(nodes))];
+  w.finish();
+  return commitSnapshot(
+    repo,
+    {
+      version: 1, repository: repo.config.id, kind: 'tree', time: new Date().toISOString(), host: 'evil', instance: null, os: null, parent: null,
+      tags: [], source: '/evil', tree, image: null,
+      summary: { files: 0, dirs: 0, bytes: 0, filesUnchanged: 0, skipped: 0, blocks: 0, holes: 0, blobsAdded: 0, bytesAdded: 0 },
+    },
+    key,
+  );
+}
+
+export function fileNode(path: string, content: Buffer): TreeNode {
+  const id = sha256Hex(content);
+  return { path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, size: content.length, sha256: id, chunks: content.length === 0 ? [] : [id] };
+}
+
+export function dirNode(path: string): TreeNode {
+  return { path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: 1_000_000_000n };
+}
