@@ -51,6 +51,7 @@ interface Step {
 }
 
 const SPARSE_BLOCK = 4096;
+const TMP_PREFIX = '.kintsugi-tmp-';
 
 function lstatOrUndefined(p: Buffer): BigIntStats | undefined {
   try {
@@ -190,8 +191,10 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
     if (action === 'write' && f !== undefined) bytesToWrite += f.size;
     steps.push(content === undefined ? { node, action } : { node, content, action });
   }
-  const extras = mode === 'delta' ? findExtras(rootRaw, new Set(nodes.map((n) => n.path))) : [];
-  const removing = opts.delete === true ? extras : [];
+  const extras = mode === 'full' ? [] : findExtras(rootRaw, new Set(nodes.map((n) => n.path)));
+  // Temporary files of an interrupted restore are ours: always removed; other extras only with --delete.
+  const isOurTmp = (p: RawPath): boolean => (p.slice(p.lastIndexOf('/') + 1)).startsWith(TMP_PREFIX);
+  const removing = extras.filter((e) => isOurTmp(e) || (opts.delete === true && mode === 'delta'));
 
   // 3. Prove the data of everything to be written.
   const chunkIds = new Set<Id>();
@@ -206,7 +209,7 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
     snapshot: record.id, kind: 'tree', target: targetArg, mode, reason, dryRun,
     bytesTotal: selected.reduce((s, n) => s + (n.type === 'file' ? n.size : 0), 0),
     bytesWritten, blocksWritten: 0, blocksTotal: 0, filesWritten, filesUnchanged,
-    entriesRemoved: removing.length, resumedFrom: resuming ? 0 : null, packsVerified, verifiedAfterWrite: verified,
+    entriesRemoved: removing.filter((e) => !isOurTmp(e)).length, resumedFrom: resuming ? 0 : null, packsVerified, verifiedAfterWrite: verified,
   });
   if (dryRun) return report(bytesToWrite, false);
 
@@ -221,7 +224,7 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
   let bytesWritten = 0;
   const tmpFor = (p: RawPath): Buffer => {
     const dir = parentRaw(p);
-    const name = `.kintsugi-tmp-${randomBytes(6).toString('hex')}`;
+    const name = `${TMP_PREFIX}${randomBytes(6).toString('hex')}`;
     return abs(dir === undefined ? name : `${dir}/${name}`);
   };
   for (const s of steps) {
