@@ -1,10 +1,12 @@
 /** Compiles the engine's standalone CLI (restore-runner/bin.ts) once, for tests that need a child process. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'node_modules', '.cache', 'kintsugi-rst-test');
+// One build per test worker: workers run in parallel.
+const OUT = join(ROOT, 'node_modules', '.cache', `kintsugi-rst-test-${process.pid}`);
+process.once('exit', () => rmSync(OUT, { recursive: true, force: true }));
 
 export function buildBin(): string {
   mkdirSync(OUT, { recursive: true });
