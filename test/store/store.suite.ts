@@ -219,6 +219,9 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         expect(await eventIds(store, { text: 'CAFÉ "X"' })).toEqual(['qk-rlog-04']);
         expect(await eventIds(store, { text: 'back up' })).toEqual(['qk-rlog-07']);
         expect(await eventIds(store, { text: 'fstab', host: 'db-07' })).toEqual(['ex-rlog-06']);
+        // Message and path are searched apart: a needle never matches across the two.
+        expect(await eventIds(store, { text: '01 00\n/opt' })).toEqual([]);
+        expect(await eventIds(store, { text: '01 00/opt' })).toEqual([]);
       });
 
       it('treats LIKE wildcards and SQL in values as plain text', async () => {
