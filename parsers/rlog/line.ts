@@ -91,7 +91,7 @@ function offendingToken(err: unknown): Token | undefined {
 // Record bodies repeat across sessions and hosts (the same module checked OK, the same summary):
 // the grammar's answer for a body is memoized by the text after the timestamp. Parsing is pure,
 // and syntax trees are read-only, so a cached tree is shared safely.
-const MEMO_LIMIT = 65_536;
+const MEMO_LIMIT = 8_192;
 const memo = new Map<string, Omit<LineAst, 'line' | 'timestamp'>>();
 
 export function parseRecordLine(line: string): RecordLineResult {
