@@ -2,15 +2,18 @@
  * The DuckDB EventStore, the embedded default: one file, `<data>/kintsugi.duckdb`.
  *
  * Tables (schema version 1):
- *   events        the filter fields as typed columns + `doc`, the whole event as JSON text
+ *   events        seq (write order), the filter fields as typed columns, derived keys (id_key,
+ *                 cid_hash, search) + `doc`, the whole event as JSON text
  *   dead_letters  reason, file path, time, replay mark + `doc`
+ *   trace_ranges  per correlation id hash, the seq ranges holding its events
  *   kintsugi_meta key/value: schema_version
  *
  * Writes: a batch is checked in JavaScript, appended through DuckDB's appender into a temporary
- * staging table, then moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on id),
- * all in one transaction: idempotent on `event.id` without a unique index (DuckDB's ART index
- * costs memory and did not speed point lookups here). Reads use a second connection, so they see
- * committed batches only. Every value from a caller is a bound parameter, never SQL text.
+ * staging table, then moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on the
+ * md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
+ * (DuckDB's ART index costs memory and did not speed point lookups here). Reads use a second
+ * connection, so they see committed batches only. Every value from a caller is a bound
+ * parameter, never SQL text; the only numbers written into SQL text are placeholders.
  *
  * DuckDB lets one process open a file for writing; see README.md.
  */
@@ -107,12 +110,15 @@ const EVENT_COLUMNS = [
 
 /**
  * Columns of `events` that the INSERT derives from the staged ones (in SQL, so the hot path in
- * JavaScript stays at one appender value per field):
- * - `cid_hash`: md5 of the correlation id (a stable function, unlike DuckDB's hash()): an integer
- *   scan finds a trace's rows an order of magnitude faster than comparing strings;
+ * JavaScript stays at one appender value per field). md5 rather than DuckDB's hash(): md5 is the
+ * same in every DuckDB release, and these values are stored.
+ * - `id_key`: the 128-bit md5 of `event.id`, the key of the idempotency anti-join (probing 16-byte
+ *   integers instead of strings; a collision among 10^9 ids has a chance of about 10^-21);
+ * - `cid_hash`: 64-bit md5 of the correlation id, for `trace_ranges`;
  * - `search`: lower(message) LF lower(file.path), what free-text search scans.
  */
 const DERIVED_EVENT_COLUMNS = [
+  ['id_key', 'UHUGEINT NOT NULL', 'md5_number(s.id)'],
   ['cid_hash', 'UBIGINT', 'md5_number_upper(s.correlation_id)'],
   ['search', 'VARCHAR NOT NULL', "lower(coalesce(s.message, '')) || chr(10) || lower(coalesce(s.file_path, ''))"],
 ] as const;
@@ -120,7 +126,16 @@ const DERIVED_EVENT_COLUMNS = [
 const INSERT_EVENTS =
   `INSERT INTO events (${[...EVENT_COLUMNS, ...DERIVED_EVENT_COLUMNS].map(([name]) => name).join(', ')}) ` +
   `SELECT ${[...EVENT_COLUMNS.map(([name]) => `s.${name}`), ...DERIVED_EVENT_COLUMNS.map(([, , expr]) => expr)].join(', ')} ` +
-  'FROM stage_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)';
+  'FROM stage_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id_key = md5_number(s.id))';
+
+/**
+ * `trace_ranges`: for each correlation id (by hash), the seq range of each write that stored some
+ * of its events. `seq` grows with every write, so DuckDB's zone maps turn that range into the few
+ * row groups a trace reads, instead of a scan of the whole table.
+ */
+const INSERT_TRACE_RANGES =
+  'INSERT INTO trace_ranges SELECT cid_hash, min(seq), max(seq) FROM events ' +
+  'WHERE seq > $1 AND cid_hash IS NOT NULL GROUP BY cid_hash';
 
 /** Pages up to this many events fetch their documents in a second step (see queryEvents). */
 const TWO_STEP_MAX = 256;
@@ -350,6 +365,7 @@ export class DuckDbEventStore implements EventStore {
     return this.writes.run(async () => {
       this.assertOpen('writeBatch');
       const c = this.writer;
+      const seqBefore = this.seq;
       try {
         await c.run('BEGIN TRANSACTION');
         let insertedEvents = 0;
@@ -357,6 +373,7 @@ export class DuckDbEventStore implements EventStore {
           await this.appendEvents(chunks);
           const r = await c.run(INSERT_EVENTS);
           insertedEvents = r.rowsChanged;
+          if (insertedEvents > 0) await c.run(INSERT_TRACE_RANGES, [BigInt(seqBefore)], [BIGINT]);
           await c.run('DELETE FROM stage_events');
         }
         let insertedDead = 0;
@@ -412,14 +429,23 @@ export class DuckDbEventStore implements EventStore {
     this.assertOpen('trace');
     const f = checkEventFilter({ correlationId });
     if (!f.ok) return f;
-    const hashParams = new Params();
-    const hashRows = await this.read('trace', `SELECT md5_number_upper(${hashParams.text(correlationId)})`, hashParams);
-    const hash = hashRows[0]?.[0];
-    if (typeof hash !== 'bigint') throw storeError('PIP_ERR_STORE_QUERY_FAILED', ['trace', 'md5_number_upper gave no number']);
+    const rangeParams = new Params();
+    const range = await this.read(
+      'trace',
+      `SELECT any_value(cid_hash), min(min_seq), max(max_seq)
+       FROM trace_ranges WHERE cid_hash = md5_number_upper(${rangeParams.text(correlationId)})`,
+      rangeParams,
+    );
+    const [hash, minSeq, maxSeq] = range[0] ?? [];
+    if (typeof hash !== 'bigint' || minSeq === null || maxSeq === null) {
+      return { ok: true, trace: buildTrace(correlationId, []) };
+    }
     const params = new Params();
     const rows = await this.read(
       'trace',
-      `SELECT doc, id FROM events WHERE cid_hash = ${params.ubigint(hash)} AND correlation_id = ${params.text(correlationId)}
+      `SELECT doc, id FROM events
+       WHERE seq BETWEEN ${params.int(toNumber(minSeq))} AND ${params.int(toNumber(maxSeq))}
+         AND cid_hash = ${params.ubigint(hash)} AND correlation_id = ${params.text(correlationId)}
        ORDER BY ts_ms, id`,
       params,
     );
@@ -648,6 +674,7 @@ async function migrate(c: DuckDBConnection, path: string): Promise<void> {
     const derived = DERIVED_EVENT_COLUMNS.map(([name, type]) => [name, type] as const);
     await c.run(`CREATE TABLE IF NOT EXISTS events (${columnsDdl([...EVENT_COLUMNS, ...derived])})`);
     await c.run(`CREATE TABLE IF NOT EXISTS dead_letters (${columnsDdl(DEAD_LETTER_COLUMNS)})`);
+    await c.run('CREATE TABLE IF NOT EXISTS trace_ranges (cid_hash UBIGINT NOT NULL, min_seq BIGINT NOT NULL, max_seq BIGINT NOT NULL)');
     await c.run("INSERT INTO kintsugi_meta VALUES ('schema_version', $1)", [String(SCHEMA_VERSION)], [VARCHAR]);
     await c.run('COMMIT');
   } else if (row[0] !== String(SCHEMA_VERSION)) {

@@ -28,6 +28,12 @@ const ALL_IN_ORDER = [...EVENTS]
   .sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || (a.event.id < b.event.id ? -1 : 1))
   .map((e) => e.event.id);
 
+/** The 3.2 session 1f3a9c, in both rlog samples, in time order. */
+const SESSION_1F3A9C = [
+  ...Array.from({ length: 13 }, (_, i) => `qk-rlog-${String(i + 1).padStart(2, '0')}`),
+  ...Array.from({ length: 9 }, (_, i) => `ex-rlog-0${i}`),
+];
+
 function withIngested(e: RecoveryEvent): RecoveryEvent {
   return { ...e, event: { ...e.event, ingested: INGESTED } };
 }
@@ -122,6 +128,9 @@ export function storeSuite(name: string, harness: StoreHarness): void {
           deadLetters: { inserted: 15, duplicates: 5 },
         });
         expect(await eventIds(store, {})).toEqual(ALL_IN_ORDER);
+        // The session's events came in two writes (the second also repeating some of the first).
+        const trace = await store.trace('1f3a9c');
+        expect(trace.ok && trace.trace.nodes.map((n) => n.event.event.id)).toEqual(SESSION_1F3A9C);
       });
 
       it('writes concurrent copies of a batch once', async () => {
@@ -341,10 +350,7 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         const store = await loaded();
         const r = await store.trace('1f3a9c');
         if (!r.ok) throw r.error;
-        const expected = [
-          ...Array.from({ length: 13 }, (_, i) => `qk-rlog-${String(i + 1).padStart(2, '0')}`),
-          ...Array.from({ length: 9 }, (_, i) => `ex-rlog-0${i}`),
-        ];
+        const expected = SESSION_1F3A9C;
         expect(r.trace.nodes.map((n) => n.event.event.id)).toEqual(expected);
         expect(r.trace.roots).toEqual(expected);
         expect(r.trace.nodes.every((n) => n.parent.kind === 'none' && n.children.length === 0)).toBe(true);
