@@ -36,21 +36,26 @@ const BY_ACTION: ReadonlyMap<string, Classification> = new Map<string, Classific
 const SELFHEAL: Classification = { category: 'configuration', type: 'info' };
 const OTHER: Classification = { category: 'host', type: 'info' };
 
-// Frozen arrays shared by every event of a class: events are read-only, and this saves
-// two allocations per event on the hot path.
-const arrays = new Map<string, { readonly category: readonly EcsCategory[]; readonly type: readonly EcsType[] }>();
+type Classes = { readonly category: readonly EcsCategory[]; readonly type: readonly EcsType[] };
 
-export function classify(action: string, isModule: boolean): { readonly category: readonly EcsCategory[]; readonly type: readonly EcsType[] } {
-  const c = BY_ACTION.get(action) ?? (action.startsWith('selfheal.') ? SELFHEAL : OTHER);
-  const key = `${c.category}|${c.type}|${isModule ? 1 : 0}`;
-  let entry = arrays.get(key);
+// Frozen arrays shared by every event of an action: events are read-only, and this saves two
+// allocations and a lookup chain per event on the hot path.
+const classes = new Map<string, readonly [Classes, Classes]>();
+
+export function classify(action: string, isModule: boolean): Classes {
+  let entry = classes.get(action);
   if (entry === undefined) {
-    const category: EcsCategory[] = [c.category];
-    if (isModule) category.push('driver');
-    entry = { category: Object.freeze(category), type: Object.freeze([c.type]) };
-    arrays.set(key, entry);
+    const c = BY_ACTION.get(action) ?? (action.startsWith('selfheal.') ? SELFHEAL : OTHER);
+    const type = Object.freeze([c.type]);
+    entry = [
+      { category: Object.freeze([c.category]), type },
+      { category: Object.freeze([c.category, 'driver'] as const), type },
+    ];
+    // Unknown actions are unbounded in number: keep the table from growing without end.
+    if (classes.size > 10_000) classes.clear();
+    classes.set(action, entry);
   }
-  return entry;
+  return entry[isModule ? 1 : 0];
 }
 
 const MODULE_PATH = /^\/lib\/modules\/([^/]+)\/(?:.*\/)?([^/]+)\.ko(?:\.(?:xz|gz|zst))?$/;
@@ -61,7 +66,23 @@ export interface ModuleRef {
 }
 
 /** The kernel module an event is about: a declared module wins over the path (event-schema.md, "Module"). */
+const NO_MODULE: ModuleRef = {};
+// The same few thousand module paths come back on every host.
+const byPath = new Map<string, ModuleRef>();
+
+function moduleOfPath(path: string): ModuleRef {
+  let ref = byPath.get(path);
+  if (ref === undefined) {
+    const m = MODULE_PATH.exec(path);
+    ref = m?.[1] !== undefined && m[2] !== undefined ? { kernel: m[1], module: m[2] } : NO_MODULE;
+    if (byPath.size > 16_384) byPath.clear();
+    byPath.set(path, ref);
+  }
+  return ref;
+}
+
 export function moduleOf(path: string | undefined, declared: string | undefined): ModuleRef {
+  if (declared === undefined) return path === undefined ? NO_MODULE : moduleOfPath(path);
   const m = path === undefined ? null : MODULE_PATH.exec(path);
   const kernel = m?.[1];
   const module = declared ?? m?.[2];

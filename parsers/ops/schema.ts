@@ -3,7 +3,7 @@
  * the hot path of 4.2 ingestion, so no schema interpreter, and no casts. The first field that is
  * missing or of the wrong type decides the dead-letter reason, named as the format names it.
  */
-import type { JsonObject, JsonValue, OpsDeadLetterReason } from '../event.js';
+import type { JsonObject, JsonValue, Mutable, OpsDeadLetterReason } from '../event.js';
 
 export interface OpsCommon {
   readonly host: string;
@@ -138,10 +138,6 @@ const V2_FILE = new Set(['path', 'bytes']);
 const V2_RESTORE = new Set(['mode', 'snapshot', 'target']);
 const V2_CODE = /^(?:S0000|[EW]\d{4})$/;
 
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
-}
-
 function readV1(o: Obj): OpsRecord {
   const ts = str(o, 'ts', 'ts', true) ?? '';
   const host = str(o, 'host', 'host', true) ?? '';
@@ -162,28 +158,26 @@ function readV1(o: Obj): OpsRecord {
   const target = str(o, 'target', 'target', false);
   const timeMs = rfc3339ToMs(ts);
   if (Number.isNaN(timeMs)) throw new Invalid('bad-timestamp', `field "ts" must be an RFC 3339 time such as 2026-03-14T02:11:09.412Z, found ${JSON.stringify(ts)}`);
+  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number } = { schema: 1, timeMs, host, op, status };
+  if (instance !== undefined) r.instance = instance;
+  if (version !== undefined) r.version = version;
+  if (code !== undefined && code !== 0) r.code = `E${String(code).padStart(4, '0')}`;
+  if (path !== undefined) r.path = path;
+  if (bytes !== undefined) r.bytes = bytes;
+  if (cid !== undefined) r.correlationId = cid;
+  if (msg !== undefined) r.message = msg;
+  if (snapshot !== undefined) r.snapshot = snapshot;
+  if (ms !== undefined) r.durationMs = ms;
+  if (user !== undefined) r.user = user;
+  if (mode !== undefined) r.restoreMode = mode;
+  if (target !== undefined) r.restoreTarget = target;
   const details: Record<string, JsonValue> = {};
   keepUnknown(o, V1_KNOWN, details, null);
-  return {
-    schema: 1,
-    timeMs,
-    host,
-    op,
-    status,
-    ...optional('instance', instance),
-    ...optional('version', version),
-    ...optional('code', code === undefined || code === 0 ? undefined : `E${String(code).padStart(4, '0')}`),
-    ...optional('path', path),
-    ...optional('bytes', bytes),
-    ...optional('correlationId', cid),
-    ...optional('message', msg),
-    ...optional('snapshot', snapshot),
-    ...optional('durationMs', ms),
-    ...optional('user', user),
-    ...optional('restoreMode', mode),
-    ...optional('restoreTarget', target),
-    ...(Object.keys(details).length > 0 ? { details } : {}),
-  };
+  for (const _ in details) {
+    r.details = details;
+    break;
+  }
+  return r;
 }
 
 function readV2(o: Obj): OpsRecord {
@@ -217,36 +211,33 @@ function readV2(o: Obj): OpsRecord {
   const restoreTarget = restore === undefined ? undefined : str(restore, 'target', 'restore.target', false);
   const durationMs = num(o, 'duration_ms', 'duration_ms', false);
   const message = str(o, 'message', 'message', false);
+  const r: Mutable<OpsCommon> & { schema: 2; timeMs: number; eventId: string } = { schema: 2, timeMs: time, eventId, host, op, status };
+  if (hostId !== undefined) r.hostId = hostId;
+  if (instance !== undefined) r.instance = instance;
+  if (version !== undefined) r.version = version;
+  if (code !== undefined && code !== 'S0000') r.code = code;
+  if (path !== undefined) r.path = path;
+  if (bytes !== undefined) r.bytes = bytes;
+  if (correlationId !== undefined) r.correlationId = correlationId;
+  if (parentId !== undefined) r.parentId = parentId;
+  if (message !== undefined) r.message = message;
+  if (snapshot !== undefined) r.snapshot = snapshot;
+  if (durationMs !== undefined) r.durationMs = durationMs;
+  if (user !== undefined) r.user = user;
+  if (module !== undefined) r.module = module;
+  if (restoreMode !== undefined) r.restoreMode = restoreMode;
+  if (restoreTarget !== undefined) r.restoreTarget = restoreTarget;
   const details: Record<string, JsonValue> = {};
   keepUnknown(o, V2_KNOWN, details, null);
   keepUnknown(hostObj, V2_HOST, details, 'host');
   if (os !== undefined) keepUnknown(os, V2_OS, details, 'os');
   if (file !== undefined) keepUnknown(file, V2_FILE, details, 'file');
   if (restore !== undefined) keepUnknown(restore, V2_RESTORE, details, 'restore');
-  return {
-    schema: 2,
-    timeMs: time,
-    eventId,
-    host,
-    op,
-    status,
-    ...optional('hostId', hostId),
-    ...optional('instance', instance),
-    ...optional('version', version),
-    ...optional('code', code === 'S0000' ? undefined : code),
-    ...optional('path', path),
-    ...optional('bytes', bytes),
-    ...optional('correlationId', correlationId),
-    ...optional('parentId', parentId),
-    ...optional('message', message),
-    ...optional('snapshot', snapshot),
-    ...optional('durationMs', durationMs),
-    ...optional('user', user),
-    ...optional('module', module),
-    ...optional('restoreMode', restoreMode),
-    ...optional('restoreTarget', restoreTarget),
-    ...(Object.keys(details).length > 0 ? { details } : {}),
-  };
+  for (const _ in details) {
+    r.details = details;
+    break;
+  }
+  return r;
 }
 
 /** A parsed JSON value to an OPS record of either schema version. */

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:parse`: parse + normalize throughput of both formats, against the references
+ * measured in the same run on the same corpus: lognormalizer (liblognorm) on RLOG, a bare
+ * JSON.parse loop on OPS. Each figure comes from a fresh process (measure.ts).
+ *
+ *   npm run bench:parse [-- --lines N]      (default 1,000,000 lines of each format)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { opsLines, rlogLines } from './corpus.js';
+
+const args = process.argv.slice(2);
+const linesArg = args.indexOf('--lines');
+const LINES = linesArg >= 0 ? Number(args[linesArg + 1]) : 1_000_000;
+const SEED = 20260314;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const corpusDir = `${repo}bench/.corpus`;
+const measure = `${here}measure.js`;
+const rulebase = `${repo}bench/parse/rlog.rulebase`;
+
+interface Figure {
+  readonly kind: string;
+  readonly items: number;
+  readonly seconds: number;
+  readonly bytes: number;
+  readonly maxRssMiB: number;
+}
+
+function corpus(name: string, make: () => string[]): string {
+  const file = `${corpusDir}/${name}-${LINES}-${SEED}`;
+  if (!existsSync(file)) {
+    mkdirSync(corpusDir, { recursive: true });
+    process.stderr.write(`generating ${file} ...\n`);
+    writeFileSync(file, `${make().join('\n')}\n`);
+  }
+  return file;
+}
+
+/** Bodies that never repeat: the grammar's worst case, where its memo never hits. */
+function uniqueRlog(lines: number): string[] {
+  return Array.from({ length: lines }, (_, n) => `[2026-01-01 00:00:${String(n % 60).padStart(2, '0')}] CHECK /lib/modules/3.2.7/kernel/drivers/m${n}.ko CORRUPT (code=E1207 "checksum mismatch" expected=sha1:${n.toString(16)} actual=sha1:${(n * 7).toString(16)})`);
+}
+
+function run(kind: string, file: string): Figure {
+  const out = execFileSync(process.execPath, [measure, kind, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const parsed: unknown = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+  if (typeof parsed !== 'object' || parsed === null || !('seconds' in parsed)) throw new Error(`measure.js ${kind}: ${out}`);
+  return parsed as Figure;
+}
+
+function ensureLognormalizer(): boolean {
+  if (spawnSync('lognormalizer', ['-V']).error === undefined) return true;
+  process.stderr.write('lognormalizer is missing: installing liblognorm-utils (apt-get) ...\n');
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq liblognorm-utils'], { stdio: 'inherit' });
+  return r.status === 0 && spawnSync('lognormalizer', ['-V']).error === undefined;
+}
+
+function lognormalizer(file: string): Figure | null {
+  if (!ensureLognormalizer()) return null;
+  const started = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', `lognormalizer -r '${rulebase}' -e json < '${file}' > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`lognormalizer exited ${r.status}`);
+  return { kind: 'lognormalizer', items: LINES, seconds, bytes: statSync(file).size, maxRssMiB: NaN };
+}
+
+const rlog = corpus('rlog', () => rlogLines(SEED, LINES));
+const ops = corpus('ops', () => opsLines(SEED, LINES));
+const unique = corpus('rlog-unique', () => uniqueRlog(Math.min(LINES, 300_000)));
+
+const rows: [string, Figure, number][] = [];
+const rate = (f: Figure, lines: number): number => lines / f.seconds;
+const figures = {
+  rlog: run('rlog', rlog),
+  rlog2: run('rlog-2cores', rlog),
+  unique: run('rlog', unique),
+  lognorm: lognormalizer(rlog),
+  ops: run('ops', ops),
+  ops2: run('ops-2cores', ops),
+  json: run('json-parse', ops),
+};
+rows.push(['RLOG parse + normalize, 1 core', figures.rlog, LINES]);
+rows.push(['RLOG parse + normalize, 2 cores', figures.rlog2, LINES]);
+rows.push(['RLOG, every body unique (no memo hit), 1 core', figures.unique, Math.min(LINES, 300_000)]);
+if (figures.lognorm !== null) rows.push(['lognormalizer (liblognorm) on the RLOG corpus', figures.lognorm, LINES]);
+rows.push(['OPS parse + normalize, 1 core', figures.ops, LINES]);
+rows.push(['OPS parse + normalize, 2 cores', figures.ops2, LINES]);
+rows.push(['bare JSON.parse loop on the OPS corpus', figures.json, LINES]);
+
+process.stdout.write(`\nbench/parse: ${LINES.toLocaleString('en')} lines of each format (seed ${SEED})\n\n`);
+process.stdout.write('| measurement | lines/s | MiB/s | seconds | max RSS MiB |\n|---|---:|---:|---:|---:|\n');
+for (const [name, f, lines] of rows) {
+  process.stdout.write(`| ${name} | ${Math.round(rate(f, lines)).toLocaleString('en')} | ${(f.bytes / 1048576 / f.seconds).toFixed(1)} | ${f.seconds.toFixed(2)} | ${Number.isNaN(f.maxRssMiB) ? '-' : Math.round(f.maxRssMiB)} |\n`);
+}
+process.stdout.write('\nratios:\n');
+if (figures.lognorm !== null) {
+  process.stdout.write(`  RLOG 1 core / lognormalizer:  ${(figures.lognorm.seconds / figures.rlog.seconds).toFixed(2)}\n`);
+  process.stdout.write(`  RLOG 2 cores / lognormalizer: ${(figures.lognorm.seconds / figures.rlog2.seconds).toFixed(2)}\n`);
+} else process.stdout.write('  lognormalizer: skipped (liblognorm-utils could not be installed)\n');
+process.stdout.write(`  OPS 1 core time / JSON.parse time: ${(figures.ops.seconds / figures.json.seconds).toFixed(2)} (target: at most 2)\n`);
+process.stdout.write(`  targets: RLOG >= 150,000 lines/s on 1 core, >= 300,000 on 2 cores\n`);
