@@ -41,7 +41,7 @@ export const STORE_ERRORS = {
     retriable: false,
   },
   PIP_ERR_STORE_BAD_FILTER: {
-    message: 'The filter %s is invalid: %s.',
+    message: 'The filter %s is invalid: %s. Correct it (times are ISO 8601 with a zone, lists hold at least one value).',
     httpStatus: 400,
     retriable: false,
   },
