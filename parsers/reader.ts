@@ -68,6 +68,16 @@ export class RecordReader {
     return this.run(Buffer.alloc(0), true);
   }
 
+  /**
+   * Ends a record held back for continuation lines that are not coming (a follower calls this when
+   * its file went quiet or was rotated away), but never an incomplete last line: that waits for
+   * its LF. Reading can go on afterwards; a continuation that comes later is an orphan.
+   */
+  flushRecord(): ParsedItem[] {
+    if (this.tail.length === 0 || this.tail[this.tail.length - 1] !== 0x0a) return [];
+    return this.run(Buffer.alloc(0), true);
+  }
+
   private run(chunk: Buffer, final: boolean): ParsedItem[] {
     const bytes = this.tail.length === 0 ? chunk : chunk.length === 0 ? this.tail : Buffer.concat([this.tail, chunk]);
     if (bytes.length === 0 && !final) return [];
