@@ -56,7 +56,7 @@ export const STORE_ERRORS = {
     retriable: false,
   },
   PIP_ERR_STORE_BAD_REPLAY: {
-    message: 'Replay mark %s is invalid: %s.',
+    message: 'Replay mark %s is invalid: %s. Give each mark the deadLetterId and eventId, and an ISO 8601 time with a zone.',
     httpStatus: 400,
     retriable: false,
   },
