@@ -10,6 +10,8 @@ import type { ChunkerParams } from '../format/v1/config.js';
 export class Chunker {
   private readonly gear: Uint32Array;
   private readonly mask: number;
+  /** Read buffer reused across files (allocating 8 MiB per small file dominated tree snapshots). */
+  private buffer: Buffer | undefined;
 
   constructor(readonly params: ChunkerParams) {
     this.gear = new Uint32Array(256);
@@ -54,7 +56,8 @@ export class Chunker {
   /** Stream a file through the chunker; `onChunk` must copy the bytes if it keeps them. */
   chunkFile(path: string | Buffer, onChunk: (chunk: Buffer) => void): number {
     const cap = Math.max(8 * 1024 * 1024, 2 * this.params.maxSize);
-    const buf = Buffer.allocUnsafe(cap);
+    this.buffer ??= Buffer.allocUnsafe(cap);
+    const buf = this.buffer;
     const fd = openSync(path, 'r');
     let total = 0;
     try {

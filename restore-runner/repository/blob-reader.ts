@@ -63,6 +63,13 @@ export class BlobReader {
     return plain;
   }
 
+  /** Raw stored bytes of a pack range (several adjacent blobs at once); the caller checks them. */
+  readStored(packId: Id, offset: number, length: number): Buffer {
+    const b = readFully(this.fd(packId), offset, length);
+    if (b.length !== length) throw rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `truncated at offset ${offset + b.length}`);
+    return b;
+  }
+
   close(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();

@@ -2,7 +2,7 @@
  * Writes new blobs into packs (FORMAT.md, "Pack format") and, at `finish`, one index file that
  * lists them. Blobs already in the index (or already pending) are skipped: deduplication.
  */
-import { encodeBlob } from '../format/v1/blob-codec.js';
+import { type Compression, encodeBlob } from '../format/v1/blob-codec.js';
 import type { Id } from '../format/v1/ids.js';
 import { sha256Hex } from '../format/v1/ids.js';
 import type { IndexedPack } from '../format/v1/index-file.js';
@@ -37,6 +37,19 @@ export class PackWriter {
     const { stored, compression } = encodeBlob(plain);
     this.entries.push({ type, compression, storedLength: stored.length, rawLength: plain.length, id, offset: this.pendingBytes });
     this.pending.push(Buffer.from(stored));
+    this.pendingIds.add(id);
+    this.pendingBytes += stored.length;
+    this.blobsAdded++;
+    this.bytesAdded += stored.length;
+    if (this.pendingBytes >= this.repo.config.packSize) this.flush();
+    return true;
+  }
+
+  /** Store a blob compressed elsewhere (a worker); returns whether it was new. */
+  addStored(type: BlobType, id: Id, stored: Uint8Array, compression: Compression, rawLength: number): boolean {
+    if (this.index.has(id) || this.pendingIds.has(id)) return false;
+    this.entries.push({ type, compression, storedLength: stored.length, rawLength, id, offset: this.pendingBytes });
+    this.pending.push(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
     this.pendingIds.add(id);
     this.pendingBytes += stored.length;
     this.blobsAdded++;

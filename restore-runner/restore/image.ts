@@ -2,12 +2,13 @@
  * Restore of an image snapshot into a file or block device.
  *
  * full  — into a file: write `T.kintsugi-partial` (holes left unwritten: sparse), read it back
- *         and compare every block with the map, then rename over `T`. Into a device: every block
- *         written in place (holes as zeros).
- * delta — read the target block by block, hash it, and write only the blocks that differ
- *         (a hole differs when the target block is not all zero); then read back what was written.
- * Both keep `T.kintsugi-journal` so that an interrupted restore resumes where it was fsynced;
- * while the journal exists the target is incomplete.
+ *         and compare every block with the map, then rename over `T`.
+ * delta — read the target in batches, hash every block (workers), and write only the blocks
+ *         that differ (a hole differs when the target block is not all zero); then read back
+ *         what was written. A device is always restored this way (it cannot be renamed).
+ * Both keep `T.kintsugi-journal`: an interrupted restore resumes from the last checkpoint
+ * (target fsynced, then journal advanced); while the journal exists the target is incomplete.
+ * Decompression, hashing and read-back run on worker threads (parallel/pool.ts).
  */
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,10 +16,12 @@ import { errnoOf, messageOf, rstError } from '../errors.js';
 import { isZero } from '../chunking/blocks.js';
 import { blockCount, isHole } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, sha256, shortId } from '../format/v1/ids.js';
+import type { StoredBlob } from '../parallel/ops.js';
+import { Pool, sharedBuffer } from '../parallel/pool.js';
 import { fsyncDir } from '../repository/files.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readBlockMap } from '../snapshot/content.js';
-import { type Journal, readJournal, removeJournal, writeJournal } from './journal.js';
+import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { preverifyBlobs, type RestoreContext } from './prepare.js';
 import type { RestoreReport } from './report.js';
 
@@ -31,9 +34,10 @@ export interface ImageRestoreOptions {
   readonly checkpointBytes?: number;
 }
 
-const READ_BATCH = 8 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT = 4;
 
-function writeAll(fd: number, buf: Buffer, position: number): void {
+function writeAll(fd: number, buf: Uint8Array, position: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
 }
@@ -60,7 +64,7 @@ function targetKind(path: string): 'missing' | 'file' | 'device' | 'other' {
   }
 }
 
-export function restoreImage(ctx: RestoreContext, opts: ImageRestoreOptions): RestoreReport {
+export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOptions): Promise<RestoreReport> {
   const { record, reader } = ctx;
   const p = record.payload;
   if (p.kind !== 'image') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'restore it into a directory');
@@ -101,109 +105,193 @@ export function restoreImage(ctx: RestoreContext, opts: ImageRestoreOptions): Re
     mode = 'full';
     reason = 'the target does not exist or is empty';
   }
+  if (kind === 'device' && mode === 'full') reason += ' (a device is written in place: blocks that already match are skipped)';
   // A journal of another snapshot or mode is stale for this run: it starts over.
-  const resumeFrom = resuming !== undefined && resuming.mode === mode && (mode === 'delta' || targetKind(partialPath) === 'file' || kind === 'device') ? resuming : undefined;
+  const resumeFrom = resuming !== undefined && resuming.mode === mode && (mode === 'delta' || kind === 'device' || targetKind(partialPath) === 'file') ? resuming : undefined;
 
-  // 2. Prove the block map (read above, hashed) and every pack the blocks live in.
+  // 2. Prove the block map (hashed when read) and every pack the blocks live in.
   const map = readBlockMap(record, reader);
   const ids = new Set<Id>();
   let dataBytes = 0;
+  let dataBlocks = 0;
   for (let b = 0; b < blocks; b++) {
     if (isHole(map, b)) continue;
     ids.add(map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES));
     dataBytes += Math.min(blockSize, size - b * blockSize);
+    dataBlocks++;
   }
-  const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(dryRun ? 'plan' : `restore (${mode})`, size);
   const packsVerified = preverifyBlobs(ctx, ids);
 
   const idAt = (b: number): Id => map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES);
   const blockLen = (b: number): number => Math.min(blockSize, size - b * blockSize);
-  const zero = Buffer.alloc(blockSize);
-
+  const batchBlocks = Math.max(1, Math.floor(BATCH_BYTES / blockSize));
+  const start = resumeFrom?.nextBlock ?? 0;
   let bytesWritten = resumeFrom?.bytesWritten ?? 0;
   let blocksWritten = 0;
-  const start = resumeFrom?.nextBlock ?? 0;
-  const written: number[] = [];
+  const report = (verified: boolean): RestoreReport => ({
+    snapshot: record.id, kind: 'image', target, mode, reason, dryRun, bytesTotal: dataBytes, bytesWritten, blocksWritten, blocksTotal: blocks,
+    filesWritten: 0, filesUnchanged: 0, entriesRemoved: 0, resumedFrom: resumeFrom?.nextBlock ?? null, packsVerified, verifiedAfterWrite: verified,
+  });
+  if (dryRun && mode === 'full' && kind !== 'device') {
+    bytesWritten = dataBytes;
+    blocksWritten = dataBlocks;
+    return report(false);
+  }
 
-  if (mode === 'full' && kind !== 'device') {
-    if (dryRun) {
-      progress.done();
-      return report(dataBytes, blocks - countHoles(map, blocks), 0);
-    }
-    const fd = openSync(partialPath, resumeFrom !== undefined ? 'r+' : 'w+', 0o600);
-    try {
-      ftruncateSync(fd, size);
-      if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
-      const stage = Buffer.allocUnsafe(1024 * 1024);
-      let stageLen = 0;
-      let stagePos = 0;
-      const flushStage = (): void => {
-        if (stageLen > 0) writeAll(fd, stage.subarray(0, stageLen), stagePos);
-        stageLen = 0;
-      };
-      let sinceCheckpoint = 0;
-      for (let b = start; b < blocks; b++) {
-        if (!isHole(map, b)) {
-          const data = reader.read(idAt(b), `block ${b}`, false);
-          const pos = b * blockSize;
-          if (stageLen > 0 && (stagePos + stageLen !== pos || stageLen + data.length > stage.length)) flushStage();
-          if (stageLen === 0) stagePos = pos;
-          data.copy(stage, stageLen);
-          stageLen += data.length;
-          bytesWritten += data.length;
-          blocksWritten++;
-        }
-        sinceCheckpoint += blockSize;
-        if (sinceCheckpoint >= checkpoint) {
-          flushStage();
-          fdatasyncSync(fd);
-          writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: b + 1, bytesWritten });
-          sinceCheckpoint = 0;
-          progress.update((b + 1) * blockSize);
-        }
+  const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(dryRun ? 'plan' : `restore (${mode})`, size);
+  const pool = Pool.create();
+  try {
+    if (mode === 'full' && kind !== 'device') {
+      const fd = openSync(partialPath, resumeFrom !== undefined ? 'r+' : 'w+', 0o600);
+      try {
+        ftruncateSync(fd, size);
+        if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
+        await fullPass(fd, start);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
       }
-      flushStage();
-      fsyncSync(fd);
-      verifyAfter(fd, map, blocks, blockSize, size, undefined, target);
+      await verifyWhole(partialPath);
+      renameSync(partialPath, target);
+      fsyncDir(dirname(target));
+      removeJournal(journalPath);
+      progress.done();
+      return report(true);
+    }
+
+    const fd = openSync(target, dryRun ? 'r' : 'r+');
+    const written: number[] = [];
+    try {
+      const st = fstatSync(fd);
+      if (st.isFile()) {
+        if (!dryRun && st.size !== size) ftruncateSync(fd, size);
+      } else {
+        const devSize = deviceSize(fd);
+        if (devSize < size) throw rstError('RST_ERR_TARGET_INVALID', target, `device holds ${devSize} bytes, the image needs ${size}`);
+      }
+      if (!dryRun && resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
+      await deltaPass(fd, start, st.isFile() ? st.size : size, written);
+      if (!dryRun) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(partialPath, target);
-    fsyncDir(dirname(target));
-    removeJournal(journalPath);
+    if (!dryRun) {
+      // After a resume, blocks written by the interrupted run are read back too.
+      if (resumeFrom === undefined) verifyBlocks(target, written);
+      else await verifyWhole(target);
+      removeJournal(journalPath);
+    }
     progress.done();
-    return report(bytesWritten, blocksWritten, 0, true);
+    return report(!dryRun);
+  } finally {
+    await pool.close();
   }
 
-  // Delta (or full into a device: every block compared, so only what differs is written).
-  const fd = openSync(target, dryRun ? 'r' : 'r+');
-  try {
-    const st = fstatSync(fd);
-    if (st.isFile()) {
-      if (!dryRun && st.size !== size) ftruncateSync(fd, size);
-    } else {
-      const devSize = deviceSize(fd);
-      if (devSize < size) throw rstError('RST_ERR_TARGET_INVALID', target, `device holds ${devSize} bytes, the image needs ${size}`);
-    }
-    if (!dryRun && resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
-    const batchBlocks = Math.max(1, Math.floor(READ_BATCH / blockSize));
-    const buf = Buffer.allocUnsafe(batchBlocks * blockSize);
+  /** Full: read stored blobs (adjacent ones in one read), decompress and check in workers, write runs. */
+  async function fullPass(fd: number, from: number): Promise<void> {
+    const inflight: { b0: number; n: number; out: Buffer; done: Promise<number>; present: Uint8Array }[] = [];
+    let next = from;
     let sinceCheckpoint = 0;
-    const oldSize = st.isFile() ? st.size : size;
-    for (let b0 = start; b0 < blocks; b0 += batchBlocks) {
+    const prepare = (): void => {
+      const b0 = next;
       const n = Math.min(batchBlocks, blocks - b0);
-      const want = Math.min(n * blockSize, size - b0 * blockSize);
-      const got = dryRun && b0 * blockSize >= oldSize ? 0 : readAt(fd, buf, want, b0 * blockSize);
-      if (got < want) buf.fill(0, got, want);
+      next += n;
+      const out = sharedBuffer(n * blockSize);
+      const present = new Uint8Array(n);
+      const list: StoredBlob[] = [];
+      const idBytes: Buffer[] = [];
+      let run: { packId: Id; start: number; end: number; members: { k: number; off: number; len: number; compression: 0 | 1; raw: number }[] } | undefined;
+      const flushRun = (): void => {
+        if (run === undefined) return;
+        const bytes = reader.readStored(run.packId, run.start, run.end - run.start);
+        for (const m of run.members) {
+          list.push({ stored: bytes.subarray(m.off - run.start, m.off - run.start + m.len), compression: m.compression, rawLength: m.raw, outOffset: m.k * blockSize });
+        }
+        run = undefined;
+      };
       for (let k = 0; k < n; k++) {
         const b = b0 + k;
+        if (isHole(map, b)) continue;
+        const loc = ctx.index.get(idAt(b));
+        if (loc === undefined) throw rstError('RST_ERR_BLOB_MISSING', shortId(idAt(b)), `block ${b}`);
+        present[k] = 1;
+        idBytes.push(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES));
+        const e = loc.entry;
+        if (run !== undefined && (run.packId !== loc.packId || run.end !== e.offset || run.end - run.start > 16 * 1024 * 1024)) flushRun();
+        run ??= { packId: loc.packId, start: e.offset, end: e.offset, members: [] };
+        run.members.push({ k, off: e.offset, len: e.storedLength, compression: e.compression, raw: e.rawLength });
+        run.end = e.offset + e.storedLength;
+      }
+      flushRun();
+      inflight.push({ b0, n, out, present, done: pool.decompress(list, Buffer.concat(idBytes), out) });
+    };
+    while (next < blocks || inflight.length > 0) {
+      while (next < blocks && inflight.length < IN_FLIGHT) prepare();
+      const batch = inflight.shift();
+      if (batch === undefined) break;
+      const bad = await batch.done;
+      if (bad >= 0) {
+        let k = -1;
+        let seen = -1;
+        while (seen < bad) if (batch.present[++k] === 1) seen++;
+        throw rstError('RST_ERR_BLOB_CORRUPT', shortId(idAt(batch.b0 + k)), `block ${batch.b0 + k}`);
+      }
+      // Write runs of data blocks; holes stay unwritten (sparse).
+      let k = 0;
+      while (k < batch.n) {
+        if (batch.present[k] !== 1) {
+          k++;
+          continue;
+        }
+        let e = k;
+        while (e < batch.n && batch.present[e] === 1) e++;
+        const from0 = k * blockSize;
+        const to = Math.min(e * blockSize, size - batch.b0 * blockSize);
+        writeAll(fd, batch.out.subarray(from0, to), (batch.b0 + k) * blockSize);
+        bytesWritten += to - from0;
+        blocksWritten += e - k;
+        k = e;
+      }
+      sinceCheckpoint += batch.n * blockSize;
+      if (sinceCheckpoint >= checkpoint) {
+        fdatasyncSync(fd);
+        writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: batch.b0 + batch.n, bytesWritten });
+        sinceCheckpoint = 0;
+      }
+      progress.update((batch.b0 + batch.n) * blockSize);
+    }
+  }
+
+  /** Delta: hash what the target holds (workers) and write only the blocks that differ. */
+  async function deltaPass(fd: number, from: number, oldSize: number, written: number[]): Promise<void> {
+    const zero = Buffer.alloc(blockSize);
+    const inflight: { b0: number; n: number; buf: Buffer; scan: Promise<{ ids: Uint8Array; holes: Uint8Array }> }[] = [];
+    const spare: Buffer[] = [];
+    let next = from;
+    let sinceCheckpoint = 0;
+    while (next < blocks || inflight.length > 0) {
+      while (next < blocks && inflight.length < IN_FLIGHT) {
+        const b0 = next;
+        const n = Math.min(batchBlocks, blocks - b0);
+        next += n;
+        const buf = spare.pop() ?? sharedBuffer(batchBlocks * blockSize);
+        const want = Math.min(n * blockSize, size - b0 * blockSize);
+        const got = b0 * blockSize >= oldSize ? 0 : readAt(fd, buf, want, b0 * blockSize);
+        if (got < want) buf.fill(0, got, want);
+        inflight.push({ b0, n, buf, scan: pool.scan(buf.subarray(0, want), blockSize) });
+      }
+      const batch = inflight.shift();
+      if (batch === undefined) break;
+      const r = await batch.scan;
+      const have = Buffer.from(r.ids.buffer, r.ids.byteOffset, r.ids.byteLength);
+      for (let k = 0; k < batch.n; k++) {
+        const b = batch.b0 + k;
         const len = blockLen(b);
-        const have = buf.subarray(k * blockSize, k * blockSize + len);
         let data: Buffer | undefined;
         if (isHole(map, b)) {
-          if (!isZero(have, zero)) data = zero.subarray(0, len);
-        } else if (!sha256(have).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES))) {
-          data = dryRun ? zero.subarray(0, len) : reader.read(idAt(b), `block ${b}`, false);
+          if (r.holes[k] !== 1) data = zero.subarray(0, len);
+        } else if (r.holes[k] === 1 || !have.subarray(k * ID_BYTES, (k + 1) * ID_BYTES).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES))) {
+          data = dryRun ? zero.subarray(0, len) : reader.read(idAt(b), `block ${b}`);
         }
         if (data === undefined) continue;
         if (!dryRun) writeAll(fd, data, b * blockSize);
@@ -211,52 +299,48 @@ export function restoreImage(ctx: RestoreContext, opts: ImageRestoreOptions): Re
         bytesWritten += len;
         blocksWritten++;
       }
-      sinceCheckpoint += n * blockSize;
+      spare.push(batch.buf);
+      sinceCheckpoint += batch.n * blockSize;
       if (!dryRun && sinceCheckpoint >= checkpoint) {
         fdatasyncSync(fd);
-        writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: b0 + n, bytesWritten });
+        writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: batch.b0 + batch.n, bytesWritten });
         sinceCheckpoint = 0;
       }
-      progress.update((b0 + n) * blockSize);
+      progress.update((batch.b0 + batch.n) * blockSize);
     }
-    if (!dryRun) {
-      fsyncSync(fd);
-      // After a resume, blocks written by the interrupted run are read back too.
-      verifyAfter(fd, map, blocks, blockSize, size, resumeFrom === undefined ? written : undefined, target);
+  }
+
+  /** Read the whole file back in parallel ranges and compare with the map. */
+  async function verifyWhole(path: string): Promise<void> {
+    const parts = 8;
+    const per = Math.max(1, Math.ceil(blocks / parts));
+    const jobs: Promise<number>[] = [];
+    for (let first = 0; first < blocks; first += per) {
+      const count = Math.min(per, blocks - first);
+      jobs.push(pool.verifyFile(path, first, count, blockSize, size, new Uint8Array(map.subarray(first * ID_BYTES, (first + count) * ID_BYTES))));
     }
-  } finally {
-    closeSync(fd);
+    for (const bad of await Promise.all(jobs)) {
+      if (bad >= 0) throw rstError('RST_ERR_RESTORE_MISMATCH', target, shortId(record.id), `block ${bad} reads back different`);
+    }
   }
-  if (!dryRun) removeJournal(journalPath);
-  progress.done();
-  return report(bytesWritten, blocksWritten, 0, !dryRun);
 
-  function report(bw: number, blw: number, removed: number, verified = false): RestoreReport {
-    return {
-      snapshot: record.id,
-      kind: 'image',
-      target,
-      mode,
-      reason,
-      dryRun,
-      bytesTotal: dataBytes,
-      bytesWritten: bw,
-      blocksWritten: blw,
-      blocksTotal: blocks,
-      filesWritten: 0,
-      filesUnchanged: 0,
-      entriesRemoved: removed,
-      resumedFrom: resumeFrom?.nextBlock ?? null,
-      packsVerified,
-      verifiedAfterWrite: verified,
-    };
+  /** Read back the listed blocks and compare with the map. */
+  function verifyBlocks(path: string, only: readonly number[]): void {
+    const zero = Buffer.alloc(blockSize);
+    const buf = Buffer.allocUnsafe(blockSize);
+    const fd = openSync(path, 'r');
+    try {
+      for (const b of only) {
+        const len = blockLen(b);
+        const got = readAt(fd, buf, len, b * blockSize);
+        const have = buf.subarray(0, got);
+        const ok = got === len && (isHole(map, b) ? isZero(have, zero) : sha256(have).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES)));
+        if (!ok) throw rstError('RST_ERR_RESTORE_MISMATCH', target, shortId(record.id), `block ${b} reads back different`);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
-}
-
-function countHoles(map: Buffer, blocks: number): number {
-  let n = 0;
-  for (let b = 0; b < blocks; b++) if (isHole(map, b)) n++;
-  return n;
 }
 
 function deviceSize(fd: number): number {
@@ -275,36 +359,4 @@ function deviceSize(fd: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Read back blocks (all, or those listed) and compare with the map. */
-function verifyAfter(fd: number, map: Buffer, blocks: number, blockSize: number, size: number, only: readonly number[] | undefined, target: string): void {
-  const zero = Buffer.alloc(blockSize);
-  const buf = Buffer.allocUnsafe(blockSize);
-  const check = (b: number): void => {
-    const len = Math.min(blockSize, size - b * blockSize);
-    const got = readAt(fd, buf, len, b * blockSize);
-    const have = buf.subarray(0, got);
-    const ok = got === len && (isHole(map, b) ? isZero(have, zero) : sha256(have).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES)));
-    if (!ok) throw rstError('RST_ERR_RESTORE_MISMATCH', target, 'snapshot', `block ${b} reads back different`);
-  };
-  if (only !== undefined) {
-    for (const b of only) check(b);
-    return;
-  }
-  // Whole image: large reads.
-  const batch = Buffer.allocUnsafe(READ_BATCH - (READ_BATCH % blockSize));
-  const per = batch.length / blockSize;
-  for (let b0 = 0; b0 < blocks; b0 += per) {
-    const n = Math.min(per, blocks - b0);
-    const want = Math.min(n * blockSize, size - b0 * blockSize);
-    const got = readAt(fd, batch, want, b0 * blockSize);
-    if (got !== want) throw rstError('RST_ERR_RESTORE_MISMATCH', target, 'snapshot', `short read at block ${b0}`);
-    for (let k = 0; k < n; k++) {
-      const b = b0 + k;
-      const have = batch.subarray(k * blockSize, Math.min(want, (k + 1) * blockSize));
-      const ok = isHole(map, b) ? isZero(have, zero) : sha256(have).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES));
-      if (!ok) throw rstError('RST_ERR_RESTORE_MISMATCH', target, 'snapshot', `block ${b} reads back different`);
-    }
-  }
 }

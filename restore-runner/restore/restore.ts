@@ -6,7 +6,7 @@ import type { Repository } from '../repository/repository.js';
 import type { SnapshotFilter } from '../snapshot/load.js';
 import { withLock } from '../repository/lock.js';
 import { restoreImage } from './image.js';
-import { openSnapshotForRead, withContext } from './prepare.js';
+import { openSnapshotForRead } from './prepare.js';
 import type { RestoreHooks, RestoreReport } from './report.js';
 import { restoreTree } from './tree.js';
 
@@ -24,17 +24,18 @@ export interface RestoreOptions {
 }
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
-  return withLock(repo.dir, 'shared', 'restore', () => {
+  return withLock(repo.dir, 'shared', 'restore', async () => {
     let snapshotId = opts.snapshot;
     try {
       const ctx = openSnapshotForRead(repo, opts.snapshot, opts.trustedKey, opts.filter ?? {});
       snapshotId = ctx.record.id;
-      return withContext(ctx, (c) => {
+      try {
+        const c = ctx;
         const p = c.record.payload;
         const progress = opts.progress ?? true;
         if (p.kind === 'image') {
           if (opts.mode === 'files') throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--mode files applies to tree snapshots');
-          return restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });
+          return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });
         }
         return restoreTree(c, {
           target: opts.target,
@@ -44,7 +45,9 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
           dryRun: opts.dryRun ?? false,
           progress,
         });
-      });
+      } finally {
+        ctx.reader.close();
+      }
     } catch (err: unknown) {
       if (isRstError(err) && REFUSALS.has(err.code)) opts.hooks?.onRefused?.(snapshotId, err);
       throw err;

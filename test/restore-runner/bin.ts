@@ -6,12 +6,16 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 // One build per test worker: workers run in parallel.
 const OUT = join(ROOT, 'node_modules', '.cache', `kintsugi-rst-test-${process.pid}`);
-process.once('exit', () => rmSync(OUT, { recursive: true, force: true }));
+
+/** Remove this worker's build (call from afterAll). */
+export function removeBin(): void {
+  rmSync(OUT, { recursive: true, force: true });
+}
 
 export function buildBin(): string {
   mkdirSync(OUT, { recursive: true });
   const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
-  execFileSync(tsc, ['--ignoreConfig', '--outDir', OUT, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', '--strict', join(ROOT, 'restore-runner', 'bin.ts')], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(tsc, ['--ignoreConfig', '--outDir', OUT, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', '--strict', join(ROOT, 'restore-runner', 'bin.ts'), join(ROOT, 'restore-runner', 'parallel', 'worker.ts')], { cwd: ROOT, stdio: 'pipe' });
   writeFileSync(join(OUT, 'package.json'), '{"type":"module"}\n');
   const bin = join(OUT, 'restore-runner', 'bin.js');
   if (!existsSync(bin)) throw new Error(`build produced no ${bin}`);

@@ -2,14 +2,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { buildBin, run } from './bin.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBin, removeBin, run } from './bin.js';
 import { describeTree, tempDir } from './helpers.js';
 
 let bin: string;
 beforeAll(() => {
   bin = buildBin();
 });
+afterAll(removeBin);
 
 function jsonOf(out: string): unknown {
   return JSON.parse(out);

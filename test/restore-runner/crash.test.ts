@@ -6,14 +6,15 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { buildBin, killed, run, start, until } from './bin.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBin, killed, removeBin, run, start, until } from './bin.js';
 import { describeTree, tempDir } from './helpers.js';
 
 let bin: string;
 beforeAll(() => {
   bin = buildBin();
 });
+afterAll(removeBin);
 
 const MiB = 1024 * 1024;
 

@@ -79,16 +79,16 @@ describe('deduplication and incremental snapshots', () => {
     expect(b.payload.summary.bytesAdded).toBeLessThan(a.payload.summary.bytesAdded / 5);
   });
 
-  it('images: unchanged blocks are stored once, across snapshots', () => {
+  it('images: unchanged blocks are stored once, across snapshots', async () => {
     const img = join(dir, 'img');
     const data = Buffer.concat([content(1, 64 * 4096), Buffer.alloc(32 * 4096), content(2, 64 * 4096)]);
     writeFileSync(img, data);
-    const a = createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const a = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     expect(a.payload.summary.holes).toBe(32);
     data[5 * 4096] = (data[5 * 4096] ?? 0) ^ 1;
     data[100 * 4096 + 17] = (data[100 * 4096 + 17] ?? 0) ^ 1;
     writeFileSync(img, data);
-    const b = createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const b = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     expect(b.payload.summary.blobsAdded).toBe(2 + 1); // two blocks and one map piece
     expect(b.payload.parent).toBe(a.id);
   });
@@ -135,7 +135,7 @@ describe('tree restores', () => {
     await expect(restore(repo, { snapshot: snap.id, target: src, mode: 'full', trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_TARGET_INVALID' });
     const img = join(dir, 'img');
     writeFileSync(img, content(3, 8192));
-    const im = createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const im = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'files', paths: ['a'], trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
   });
 
@@ -143,7 +143,7 @@ describe('tree restores', () => {
     const img = join(dir, 'img');
     const data = content(4, 40 * 4096);
     writeFileSync(img, data);
-    const snap = createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const snap = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     const target = join(dir, 't.img');
     const damaged = Buffer.from(data);
     damaged[3 * 4096] = (damaged[3 * 4096] ?? 0) ^ 1;

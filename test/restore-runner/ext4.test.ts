@@ -70,7 +70,7 @@ describe('ext4 image repaired by a delta restore', () => {
     const original = readFileSync(img);
     const repo = Repository.init(join(d, 'repo'));
     const key = repo.signingKey();
-    const snap = createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const snap = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     expect(snap.payload.summary.holes).toBeGreaterThan(0);
 
     // Overwrite random blocks (metadata and data alike) with random bytes.

@@ -31,19 +31,26 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('hardlink' as const), name: nameArb, to: fc.nat() }),
 );
 
-const metaArb = fc.record({
+interface Meta {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeMs: number;
+}
+
+const metaArb: fc.Arbitrary<Meta> = fc.record({
   mode: fc.constantFrom(0o644, 0o600, 0o755, 0o700, 0o4755, 0o1777, 0o444),
   uid: fc.integer({ min: 0, max: 3000 }),
   gid: fc.integer({ min: 0, max: 3000 }),
   mtimeMs: fc.integer({ min: 0, max: 2_000_000_000 }).map((s) => s * 1000 + 123),
 });
 
-function build(root: string, ops: readonly Op[], metas: readonly fc.ExtractedType<typeof metaArb>[]): void {
+function build(root: string, ops: readonly Op[], metas: readonly Meta[]): void {
   const rootB = Buffer.from(root);
   const dirs: Buffer[] = [rootB];
   const files: Buffer[] = [];
   const used = new Set<string>();
-  const applied: { path: Buffer; isLink: boolean; isDir: boolean; meta: fc.ExtractedType<typeof metaArb> }[] = [];
+  const applied: { path: Buffer; isLink: boolean; isDir: boolean; meta: Meta }[] = [];
   ops.forEach((op, i) => {
     const dir = dirs[i % dirs.length] ?? rootB;
     const path = Buffer.concat([dir, Buffer.from('/'), op.name]);
@@ -148,7 +155,7 @@ describe('round trips', () => {
         const repo = smallRepo(join(d, 'repo'));
         const key = repo.signingKey();
         const pub = createPublicKey(key);
-        const snap = createImageSnapshot(repo, { source: join(d, 'img'), host: 'h', signingKey: key, progress: false });
+        const snap = await createImageSnapshot(repo, { source: join(d, 'img'), host: 'h', signingKey: key, progress: false });
         const out = join(d, 'out.img');
         const full = await restore(repo, { snapshot: snap.id, target: out, mode: 'auto', trustedKey: pub, progress: false });
         expect(full.mode).toBe('full');

@@ -33,7 +33,7 @@ interface Fixture {
 
 let fx: Fixture;
 
-beforeEach(() => {
+beforeEach(async () => {
   const dir = tempDir('tamper');
   const repo = smallRepo(join(dir, 'repo'));
   const key = repo.signingKey();
@@ -53,7 +53,7 @@ beforeEach(() => {
   const img = Buffer.alloc(64 * 4096);
   for (let j = 0; j < img.length / 2; j++) img[j] = (j * 13 + (j >> 9)) & 0xff;
   writeFileSync(join(dir, 'img'), img);
-  const im = createImageSnapshot(repo, { source: join(dir, 'img'), host: 'h', signingKey: key, progress: false });
+  const im = await createImageSnapshot(repo, { source: join(dir, 'img'), host: 'h', signingKey: key, progress: false });
   fx = { dir, repo, key, pub: createPublicKey(key), tree1: t1.id, tree2: t2.id, image: im.id, src };
 });
 
