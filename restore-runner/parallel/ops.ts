@@ -74,6 +74,8 @@ export function decompressInto(blobs: readonly StoredBlob[], ids: Uint8Array, ou
   return -1;
 }
 
+let readBuffer: Buffer | undefined;
+
 /**
  * Read blocks [first, first + count) of the file at `path` back and compare them with `map`
  * (32 bytes per block of the range, zero = hole). Returns the first block that differs, or -1.
@@ -81,7 +83,8 @@ export function decompressInto(blobs: readonly StoredBlob[], ids: Uint8Array, ou
 export function verifyFileRange(path: string, first: number, count: number, blockSize: number, size: number, map: Uint8Array): number {
   const fd = openSync(path, 'r');
   const batchBlocks = Math.max(1, Math.floor((8 * 1024 * 1024) / blockSize));
-  const buf = Buffer.allocUnsafe(batchBlocks * blockSize);
+  if (readBuffer === undefined || readBuffer.length < batchBlocks * blockSize) readBuffer = Buffer.allocUnsafe(batchBlocks * blockSize);
+  const buf = readBuffer;
   const zero = Buffer.alloc(blockSize);
   const mapBuf = Buffer.from(map.buffer, map.byteOffset, map.byteLength);
   try {

@@ -61,8 +61,8 @@ export class Pool {
     }
   }
 
-  /** A pool of `workers` threads (default: one per core, at most 4). */
-  static create(workers = Math.min(4, availableParallelism())): Pool {
+  /** A pool of `workers` threads (default: one per core, at most 2: the main thread reads and writes). */
+  static create(workers = Math.min(2, availableParallelism())): Pool {
     return new Pool(workers);
   }
 

@@ -35,7 +35,7 @@ export interface ImageRestoreOptions {
 }
 
 const BATCH_BYTES = 8 * 1024 * 1024;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 3;
 
 function writeAll(fd: number, buf: Uint8Array, position: number): void {
   let off = 0;
@@ -190,13 +190,14 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
   /** Full: read stored blobs (adjacent ones in one read), decompress and check in workers, write runs. */
   async function fullPass(fd: number, from: number): Promise<void> {
     const inflight: { b0: number; n: number; out: Buffer; done: Promise<number>; present: Uint8Array }[] = [];
+    const spare: Buffer[] = [];
     let next = from;
     let sinceCheckpoint = 0;
     const prepare = (): void => {
       const b0 = next;
       const n = Math.min(batchBlocks, blocks - b0);
       next += n;
-      const out = sharedBuffer(n * blockSize);
+      const out = spare.pop() ?? sharedBuffer(batchBlocks * blockSize);
       const present = new Uint8Array(n);
       const list: StoredBlob[] = [];
       const idBytes: Buffer[] = [];
@@ -252,6 +253,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         blocksWritten += e - k;
         k = e;
       }
+      spare.push(batch.out);
       sinceCheckpoint += batch.n * blockSize;
       if (sinceCheckpoint >= checkpoint) {
         fdatasyncSync(fd);
