@@ -23,7 +23,7 @@ import { restore } from './restore/restore.js';
 import { readManifest } from './snapshot/content.js';
 import { createImageSnapshot } from './snapshot/create-image.js';
 import { createTreeSnapshot } from './snapshot/create-tree.js';
-import { listSnapshots, matches, type SnapshotFilter } from './snapshot/load.js';
+import { listSnapshots, matches, resolveSnapshot, type SnapshotFilter } from './snapshot/load.js';
 import { verifyRepository } from './verify/verify.js';
 
 type Opts = Readonly<Record<string, unknown>>;
@@ -170,7 +170,7 @@ export function registerRestoreCommands(program: Command): void {
         const osVersion = optStr(o, 'osVersion');
         if ((osLine === undefined) !== (osVersion === undefined)) throw rstError('RST_ERR_USAGE', '--os-line and --os-version go together');
         const parentArg = optStr(o, 'parent') ?? 'auto';
-        const parent = parentArg === 'none' ? null : parentArg === 'auto' ? 'auto' : openSnapshotForRead(repo, parentArg, repo.trustedKey()).record.id;
+        const parent = parentArg === 'none' ? null : parentArg === 'auto' ? 'auto' : resolveSnapshot(repo, parentArg, repo.trustedKey()).id;
         const signingKey = repo.signingKey(optStr(o, 'signingKey'));
         const blockSize = optInt(o, 'blockSize', '--block-size');
         const opts = {

@@ -33,21 +33,14 @@ export class PackWriter {
 
   /** Store `plain` under `id` unless it is stored already; returns whether it was new. */
   add(type: BlobType, id: Id, plain: Uint8Array): boolean {
-    if (this.index.has(id) || this.pendingIds.has(id)) return false;
+    if (this.has(id)) return false;
     const { stored, compression } = encodeBlob(plain);
-    this.entries.push({ type, compression, storedLength: stored.length, rawLength: plain.length, id, offset: this.pendingBytes });
-    this.pending.push(Buffer.from(stored));
-    this.pendingIds.add(id);
-    this.pendingBytes += stored.length;
-    this.blobsAdded++;
-    this.bytesAdded += stored.length;
-    if (this.pendingBytes >= this.repo.config.packSize) this.flush();
-    return true;
+    return this.addStored(type, id, Buffer.from(stored), compression, plain.length);
   }
 
   /** Store a blob compressed elsewhere (a worker); returns whether it was new. */
   addStored(type: BlobType, id: Id, stored: Uint8Array, compression: Compression, rawLength: number): boolean {
-    if (this.index.has(id) || this.pendingIds.has(id)) return false;
+    if (this.has(id)) return false;
     this.entries.push({ type, compression, storedLength: stored.length, rawLength, id, offset: this.pendingBytes });
     this.pending.push(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
     this.pendingIds.add(id);

@@ -14,14 +14,13 @@ import { errnoOf, messageOf, rstError } from '../errors.js';
 import { blockCount, MAP_PIECE_ENTRIES } from '../format/v1/blockmap.js';
 import { ID_BYTES } from '../format/v1/ids.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
-import type { SnapshotPayload } from '../format/v1/snapshot.js';
 import { Pool, sharedBuffer } from '../parallel/pool.js';
 import type { ScanResult } from '../parallel/ops.js';
 import { PackWriter } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { commitSnapshot } from './commit.js';
-import { type CreateOptions, type CreateResult, findParent } from './create-options.js';
+import { buildPayload, type CreateOptions, type CreateResult, findParent } from './create-options.js';
 
 const BATCH_BYTES = 8 * 1024 * 1024;
 const SLOTS = 4;
@@ -144,21 +143,9 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
     if (inPiece > 0) flushPiece();
     const stats = writer.finish();
     progress.done();
-    const payload: SnapshotPayload = {
-      version: 1,
-      repository: repo.config.id,
-      kind: 'image',
-      time: (opts.time ?? new Date()).toISOString(),
-      host: opts.host,
-      instance: opts.instance ?? null,
-      os: opts.os ?? null,
-      parent: parent?.id ?? null,
-      tags: [...(opts.tags ?? [])],
-      source,
-      tree: null,
-      image: { size, blockSize, map: pieceIds },
-      summary: { files: 0, dirs: 0, bytes: size, filesUnchanged: 0, skipped: 0, blocks: blockCount(size, blockSize), holes, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded },
-    };
+    const payload = buildPayload(repo, opts, source, parent, { kind: 'image', image: { size, blockSize, map: pieceIds } }, {
+      files: 0, dirs: 0, bytes: size, filesUnchanged: 0, skipped: 0, blocks: blockCount(size, blockSize), holes, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded,
+    });
     const id = commitSnapshot(repo, payload, opts.signingKey);
     return { id, payload };
   } finally {

@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import type { Id } from '../format/v1/ids.js';
-import type { SnapshotPayload } from '../format/v1/snapshot.js';
+import type { ImageInfo, SnapshotPayload, SnapshotSummary } from '../format/v1/snapshot.js';
 import type { Repository } from '../repository/repository.js';
 import { listSnapshots, loadSnapshot, type SnapshotRecord } from './load.js';
 
@@ -37,4 +37,28 @@ export function findParent(repo: Repository, opts: CreateOptions, kind: 'tree' |
     (r) => r.payload.kind === kind && r.payload.host === opts.host && r.payload.instance === (opts.instance ?? null) && r.payload.source === source,
   );
   return same[same.length - 1] ?? null;
+}
+
+/** The payload both writers sign: what the options say, plus the content and its summary. */
+export function buildPayload(
+  repo: Repository,
+  opts: CreateOptions,
+  source: string,
+  parent: SnapshotRecord | null,
+  content: { readonly kind: 'tree'; readonly tree: readonly Id[] } | { readonly kind: 'image'; readonly image: ImageInfo },
+  summary: SnapshotSummary,
+): SnapshotPayload {
+  const common = {
+    version: 1 as const,
+    repository: repo.config.id,
+    time: (opts.time ?? new Date()).toISOString(),
+    host: opts.host,
+    instance: opts.instance ?? null,
+    os: opts.os ?? null,
+    parent: parent?.id ?? null,
+    tags: [...(opts.tags ?? [])],
+    source,
+    summary,
+  };
+  return content.kind === 'tree' ? { ...common, kind: 'tree', tree: content.tree, image: null } : { ...common, kind: 'image', tree: null, image: content.image };
 }

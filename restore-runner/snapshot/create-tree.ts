@@ -12,7 +12,6 @@ import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
 import { encodeManifest, type FileNode, type RawPath, rawToDisplay, type TreeNode } from '../format/v1/manifest.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
-import type { SnapshotPayload } from '../format/v1/snapshot.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { PackWriter } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
@@ -20,7 +19,7 @@ import { fsPath, joinRaw, rawFromArg } from '../fsutil/raw-path.js';
 import { commitSnapshot } from './commit.js';
 import { readManifest } from './content.js';
 import type { CreateOptions, CreateResult } from './create-options.js';
-import { findParent } from './create-options.js';
+import { buildPayload, findParent } from './create-options.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 
 interface Walked {
@@ -140,21 +139,9 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const tree = chunker.split(encodeManifest(nodes)).map((piece) => writer.addPlain(BLOB_META, piece));
   const stats = writer.finish();
   progress.done();
-  const payload: SnapshotPayload = {
-    version: 1,
-    repository: repo.config.id,
-    kind: 'tree',
-    time: (opts.time ?? new Date()).toISOString(),
-    host: opts.host,
-    instance: opts.instance ?? null,
-    os: opts.os ?? null,
-    parent: parent?.id ?? null,
-    tags: [...(opts.tags ?? [])],
-    source,
-    tree,
-    image: null,
-    summary: { files, dirs, bytes, filesUnchanged: unchanged, skipped, blocks: 0, holes: 0, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded },
-  };
+  const payload = buildPayload(repo, opts, source, parent, { kind: 'tree', tree }, {
+    files, dirs, bytes, filesUnchanged: unchanged, skipped, blocks: 0, holes: 0, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded,
+  });
   const id = commitSnapshot(repo, payload, opts.signingKey);
   return { id, payload };
 }
