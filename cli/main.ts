@@ -4,8 +4,17 @@
  * and maps failures to the documented exit codes (see README.md, "Exit codes").
  */
 import { Command, CommanderError } from 'commander';
+import { registerIngestCommand } from './ingest.js';
 import { registerParseCommand } from './parse.js';
+import { registerQueryCommand } from './query.js';
+import { registerServeCommand } from './serve.js';
 import { EXIT } from './exit.js';
+
+// A reader that went away (`kintsugi query ... | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  throw err;
+});
 
 const program = new Command('kintsugi')
   .description('Recovery observability pipeline for 3.2 and 4.2 hosts')
@@ -14,6 +23,9 @@ const program = new Command('kintsugi')
   .exitOverride();
 
 registerParseCommand(program);
+registerServeCommand(program);
+registerIngestCommand(program);
+registerQueryCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,48 @@
+/**
+ * The HTTP API (fastify): forensic queries over the store, health and metrics. Each route group
+ * is a plugin with one job (routes/*.ts); every route has JSON schemas, so a bad request is a 400
+ * that names the field, and a store failure is the store error's own status and code.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { EventStore } from '../store/event-store.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { traceRoutes } from './routes/traces.js';
+
+export interface ApiDeps {
+  readonly store: EventStore;
+  readonly telemetry?: Telemetry;
+  /** Bytes the followers are behind, for /healthz. */
+  readonly lagBytes?: () => number;
+  /** A pino logger for the request log; none when absent. */
+  readonly logger?: FastifyBaseLogger;
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger !== undefined ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: 64 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
+  });
+  app.setErrorHandler((err: unknown, request, reply) => {
+    const fields = typeof err === 'object' && err !== null ? (err as Record<string, unknown>) : {};
+    const message = err instanceof Error ? err.message : String(err);
+    if (fields['validation'] !== undefined) return reply.status(400).send({ code: 'PIP_ERR_API_BAD_REQUEST', message });
+    const status = typeof fields['statusCode'] === 'number' ? fields['statusCode'] : 500;
+    // A server keeps serving and says what failed, without its internals for a 500.
+    const code = status < 500 && typeof fields['code'] === 'string' ? fields['code'] : status < 500 ? 'PIP_ERR_API_BAD_REQUEST' : 'PIP_ERR_API_INTERNAL';
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return reply.status(status).send({ code, message: status >= 500 ? 'internal error; see the service log' : message });
+  });
+  await app.register(healthRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(traceRoutes, deps);
+  await app.register(deadLetterRoutes, deps);
+  await app.register(itemRoutes, deps);
+  await app.register(metricsRoutes, deps);
+  return app;
+}

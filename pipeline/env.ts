@@ -1,0 +1,10 @@
+/** The one place that reads the environment. */
+export const ENV = {
+  /** The data folder, when --data is not given. */
+  dataDir: (): string | undefined => process.env['KINTSUGI_DATA'] || undefined,
+} as const;
+
+/** --data, else KINTSUGI_DATA, else the configuration's `data`, else ./data. */
+export function resolveDataDir(flag: string | undefined, configured?: string): string {
+  return flag ?? ENV.dataDir() ?? configured ?? './data';
+}

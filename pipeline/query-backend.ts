@@ -1,0 +1,97 @@
+/**
+ * Where `kintsugi query` reads from: the running service of the data folder when there is one
+ * (through its API: DuckDB lets one process hold the file), else the store file itself. Both give
+ * the same answers: the filters are the API's query strings in both cases.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
+import { toDeadLetterFilter, toEventFilter, type DeadLetterQuery, type EventQuery } from './api/filters.js';
+import { ServiceClient } from './client.js';
+import { PipelineError } from './errors.js';
+import { SERVICE_FILE, runningService } from './service.js';
+import { DuckDbEventStore, STORE_FILE_NAME } from './store/duckdb-store.js';
+import type { EventStore, Trace } from './store/event-store.js';
+
+export type StringQuery = Record<string, string>;
+
+export interface QueryBackend {
+  readonly via: string;
+  events(query: StringQuery, limit: number): AsyncGenerator<RecoveryEvent>;
+  deadLetters(query: StringQuery, limit: number): AsyncGenerator<DeadLetter>;
+  trace(id: string): Promise<Trace | null>;
+  close(): Promise<void>;
+}
+
+/** Page size when following cursors; the API caps a page at 10,000. */
+const PAGE = 5000;
+
+async function* paged<T>(limit: number, fetchPage: (size: number, cursor: string | null) => Promise<{ items: readonly T[]; nextCursor: string | null }>): AsyncGenerator<T> {
+  let remaining = limit === 0 ? Infinity : limit;
+  let cursor: string | null = null;
+  do {
+    const size = Math.min(PAGE, remaining);
+    const page = await fetchPage(size, cursor);
+    for (const item of page.items) yield item;
+    remaining -= page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor !== null && remaining > 0);
+}
+
+function serviceBackend(client: ServiceClient): QueryBackend {
+  return {
+    via: client.url,
+    events: (query, limit) => paged(limit, (size, cursor) => client.events({ ...query, limit: String(size) }, cursor)),
+    deadLetters: (query, limit) => paged(limit, (size, cursor) => client.deadLetters({ ...query, limit: String(size) }, cursor)),
+    trace: (id) => client.trace(id),
+    close: async () => undefined,
+  };
+}
+
+function storeBackend(store: EventStore, path: string): QueryBackend {
+  return {
+    via: path,
+    events: (query, limit) =>
+      paged(limit, async (size, cursor) => {
+        const page = await store.queryEvents(toEventFilter(query as EventQuery), { limit: size, ...(cursor !== null ? { cursor } : {}) });
+        if (!page.ok) throw page.error;
+        return { items: page.events, nextCursor: page.nextCursor };
+      }),
+    deadLetters: (query, limit) =>
+      paged(limit, async (size, cursor) => {
+        const q: DeadLetterQuery = { ...query, ...(query['replayed'] !== undefined ? { replayed: query['replayed'] === 'true' } : {}) } as DeadLetterQuery;
+        const page = await store.queryDeadLetters(toDeadLetterFilter(q), { limit: size, ...(cursor !== null ? { cursor } : {}) });
+        if (!page.ok) throw page.error;
+        return { items: page.deadLetters, nextCursor: page.nextCursor };
+      }),
+    trace: async (id) => {
+      const result = await store.trace(id);
+      if (!result.ok) throw result.error;
+      return result.trace.nodes.length === 0 ? null : result.trace;
+    },
+    close: () => store.close(),
+  };
+}
+
+export async function openQueryBackend(dataDir: string): Promise<QueryBackend> {
+  const data = resolve(dataDir);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const service = runningService(data);
+    if (service !== null) return serviceBackend(new ServiceClient(service.url, join(data, SERVICE_FILE)));
+    if (!existsSync(join(data, STORE_FILE_NAME))) {
+      throw new PipelineError('PIP_ERR_DATA_DIR', data, `no store here (${STORE_FILE_NAME}): run kintsugi serve or kintsugi ingest first, or pass the right --data`);
+    }
+    try {
+      const store = await DuckDbEventStore.open({ dataDir: data });
+      return storeBackend(store, join(data, STORE_FILE_NAME));
+    } catch (err: unknown) {
+      // A service took the file between the look and the open: ask it instead.
+      if (attempt === 0 && typeof err === 'object' && err !== null && 'code' in err && err.code === 'PIP_ERR_STORE_LOCKED') {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw new PipelineError('PIP_ERR_DATA_DIR', data, 'the store is locked by another process that is not a kintsugi service');
+}

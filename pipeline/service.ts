@@ -1,0 +1,134 @@
+/**
+ * `kintsugi serve` on the embedded default: file followers → parser → DuckDB store, and the HTTP
+ * API, in one process (the topology of DESIGN.md with the in-process transport). The source files
+ * are the durable buffer: a file's checkpoint moves only after its records are stored.
+ *
+ * While it runs, `<data>/service.json` says where it answers, so that commands on the same data
+ * folder go through it instead of opening the store (DuckDB lets one process hold a file).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { CheckpointStore } from '../collectors/checkpoint.js';
+import { FileFollower } from '../collectors/follower.js';
+import type { Log } from '../collectors/source.js';
+import { buildApi } from './api/server.js';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, type Config } from './config/schema.js';
+import { PipelineError } from './errors.js';
+import { StoreSink } from './store-sink.js';
+import { DuckDbEventStore } from './store/duckdb-store.js';
+import type { EventStore } from './store/event-store.js';
+import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
+
+export const SERVICE_FILE = 'service.json';
+export const CHECKPOINT_FILE = 'checkpoints.json';
+
+export interface ServiceInfo {
+  readonly pid: number;
+  readonly url: string;
+  readonly started: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err: unknown) {
+    return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EPERM';
+  }
+}
+
+/** The service that holds this data folder, if one runs. A file left by a killed one is ignored. */
+export function runningService(dataDir: string): ServiceInfo | null {
+  const file = join(dataDir, SERVICE_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('pid' in parsed) || !('url' in parsed) || typeof parsed.pid !== 'number' || typeof parsed.url !== 'string') return null;
+  if (!isAlive(parsed.pid)) return null;
+  return { pid: parsed.pid, url: parsed.url, started: 'started' in parsed && typeof parsed.started === 'string' ? parsed.started : '' };
+}
+
+export class Service {
+  private store: EventStore | null = null;
+  private telemetry: Telemetry | null = null;
+  private api: FastifyInstance | null = null;
+  private followers: FileFollower[] = [];
+  private stopping: Promise<void> | null = null;
+  url = '';
+
+  constructor(
+    readonly config: Config,
+    readonly dataDir: string,
+    private readonly log: Log,
+    private readonly requestLogger?: FastifyBaseLogger,
+  ) {}
+
+  async start(): Promise<string> {
+    const data = resolve(this.dataDir);
+    try {
+      mkdirSync(data, { recursive: true });
+    } catch (err: unknown) {
+      throw new PipelineError('PIP_ERR_DATA_DIR', data, err instanceof Error ? err.message : String(err));
+    }
+    const other = runningService(data);
+    if (other !== null && other.pid !== process.pid) throw new PipelineError('PIP_ERR_SERVICE_RUNNING', other.pid, other.url, data, 'stop it first, or give this one another --data folder');
+
+    this.telemetry = startTelemetry();
+    const store = await DuckDbEventStore.open({ dataDir: data });
+    this.store = store;
+    const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
+    const sink = new StoreSink(store, this.telemetry.instruments);
+    const f = this.config.followers ?? {};
+    this.followers = this.config.sources.map(
+      (source) =>
+        new FileFollower(source, checkpoints, sink, {
+          log: this.log,
+          ...(f.pollIntervalMs !== undefined ? { pollIntervalMs: f.pollIntervalMs } : {}),
+          ...(f.idleFlushMs !== undefined ? { idleFlushMs: f.idleFlushMs } : {}),
+          ...(f.batchBytes !== undefined ? { batchBytes: f.batchBytes } : {}),
+        }),
+    );
+    this.telemetry.instruments.followerLag.addCallback((result) => {
+      for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
+    });
+
+    this.api = await buildApi({ store, telemetry: this.telemetry, lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0), ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}) });
+    const host = this.config.api?.host ?? DEFAULT_API_HOST;
+    const port = this.config.api?.port ?? DEFAULT_API_PORT;
+    try {
+      await this.api.listen({ host, port });
+    } catch (err: unknown) {
+      await this.stop();
+      throw new PipelineError('PIP_ERR_LISTEN', host, port, err instanceof Error ? err.message : String(err));
+    }
+    const address = this.api.server.address();
+    const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
+    this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
+    for (const follower of this.followers) {
+      follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
+    }
+    return this.url;
+  }
+
+  /** Followers first (their checkpoints flushed), then the API, then the store. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.followers.map((f) => f.stop()));
+      await this.api?.close();
+      await this.store?.close();
+      await this.telemetry?.shutdown();
+      const file = join(resolve(this.dataDir), SERVICE_FILE);
+      const info = runningService(resolve(this.dataDir));
+      if (info === null || info.pid === process.pid) rmSync(file, { force: true });
+      this.log.info({}, 'kintsugi stopped');
+    })();
+    return this.stopping;
+  }
+}
