@@ -18,9 +18,15 @@ export class StoreSink implements Sink {
 
   async write(items: readonly ParsedItem[]): Promise<void> {
     for (let from = 0; from < items.length; from += MAX_BATCH_ITEMS) {
+      // One item per id: a batch can hold a record twice (a rotated copy read with its original).
+      const unique = new Map<string, ParsedItem>();
+      for (const item of items.slice(from, from + MAX_BATCH_ITEMS)) {
+        const id = item.kind === 'event' ? item.event.event.id : item.deadLetter.event.id;
+        if (!unique.has(id)) unique.set(id, item);
+      }
       const events: RecoveryEvent[] = [];
       const deadLetters: DeadLetter[] = [];
-      for (const item of items.slice(from, from + MAX_BATCH_ITEMS)) {
+      for (const item of unique.values()) {
         if (item.kind === 'event') events.push(item.event);
         else deadLetters.push(item.deadLetter);
       }
@@ -28,24 +34,23 @@ export class StoreSink implements Sink {
       const result = await this.store.writeBatch(events, deadLetters);
       if (!result.ok) throw result.error;
       this.instruments?.storeWrite.record((performance.now() - started) / 1000);
-      if (this.instruments !== undefined && (result.events.inserted > 0 || result.deadLetters.inserted > 0)) this.count(events, deadLetters, result.events.duplicates + result.deadLetters.duplicates === 0);
+      // Records already stored are the ones a restart read again, before its checkpoint: the
+      // first of the batch. Only what follows them is new and counted.
+      this.count(events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
     }
   }
 
-  private count(events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[], allNew: boolean): void {
+  private count(events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[]): void {
     const i = this.instruments;
     if (i === undefined) return;
-    // Duplicates are re-reads after a restart; counting them again would inflate the metric.
-    if (!allNew) return;
-    const byKey = new Map<string, number>();
+    const byKey = new Map<string, { dataset: string; outcome: string; n: number }>();
     for (const e of events) {
       const key = `${e.event.dataset}|${e.event.outcome}`;
-      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+      const entry = byKey.get(key);
+      if (entry === undefined) byKey.set(key, { dataset: e.event.dataset, outcome: e.event.outcome, n: 1 });
+      else entry.n++;
     }
-    for (const [key, n] of byKey) {
-      const [dataset, outcome] = key.split('|');
-      i.eventsStored.add(n, { dataset, outcome });
-    }
+    for (const { dataset, outcome, n } of byKey.values()) i.eventsStored.add(n, { dataset, outcome });
     const byReason = new Map<string, number>();
     for (const d of deadLetters) byReason.set(d.error.type, (byReason.get(d.error.type) ?? 0) + 1);
     for (const [reason, n] of byReason) i.deadLetters.add(n, { reason });

@@ -29,7 +29,7 @@ function describe(e: ErrorObject): string {
     case 'required':
       return 'is required';
     default:
-      return `must ${e.message ?? 'be valid'}`;
+      return e.message ?? 'is not valid';
   }
 }
 

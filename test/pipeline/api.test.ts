@@ -1,0 +1,130 @@
+/** The HTTP API through fastify's inject: filters, paging, traces, dead letters, bad requests, metrics. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../pipeline/api/server.js';
+import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
+import { startTelemetry, type Telemetry } from '../../pipeline/telemetry/telemetry.js';
+import { METRICS, exposedName, type MetricKey } from '../../pipeline/telemetry/metrics.js';
+import { StoreSink } from '../../pipeline/store-sink.js';
+import { SAMPLES, sampleBytes } from '../parsers/samples.js';
+import { readWhole } from '../parsers/read.js';
+
+let app: FastifyInstance;
+let telemetry: Telemetry;
+const items = SAMPLES.flatMap((s) => readWhole(sampleBytes(s.name), s.format, s.source).items);
+
+beforeAll(async () => {
+  telemetry = startTelemetry();
+  const store = new MemoryEventStore();
+  await new StoreSink(store, telemetry.instruments).write(items);
+  telemetry.instruments.followerLag.addCallback((r) => r.observe(0, { source: 'test' }));
+  app = await buildApi({ store, telemetry, lagBytes: () => 0 });
+});
+afterAll(async () => {
+  await app.close();
+  await telemetry.shutdown();
+});
+
+interface EventsBody {
+  events: { event: { id: string; action: string }; host: { name: string } }[];
+  nextCursor: string | null;
+}
+
+describe('GET /api/events', () => {
+  it('filters by host and action', async () => {
+    const r = await app.inject({ url: '/api/events?host=db-07&action=check.file&limit=100' });
+    expect(r.statusCode).toBe(200);
+    const body = r.json<EventsBody>();
+    const want = items.filter((i) => i.kind === 'event' && i.event.host.name === 'db-07' && i.event.event.action === 'check.file');
+    expect(body.events.length).toBe(want.length);
+    expect(want.length).toBeGreaterThan(3);
+    expect(body.events.every((e) => e.host.name === 'db-07' && e.event.action === 'check.file')).toBe(true);
+  });
+
+  it('pages with a cursor without repeating or skipping', async () => {
+    const all = (await app.inject({ url: '/api/events?limit=0' })).json<EventsBody>().events.map((e) => e.event.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/api/events?limit=7${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: EventsBody = (await app.inject({ url })).json<EventsBody>();
+      seen.push(...page.events.map((e) => e.event.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(all);
+    expect(all.length).toBe(items.filter((i) => i.kind === 'event').length - 2);
+  });
+
+  it.each([
+    ['/api/events?limit=abc', /querystring\/limit must be integer/],
+    ['/api/events?limit=-1', /querystring\/limit must be >= 0/],
+    ['/api/events?outcome=maybe', /querystring\/outcome must match pattern/],
+    ['/api/events?nosuchfilter=1', /querystring must NOT have additional properties/],
+    ['/api/events?cursor=not-a-cursor', /cursor/],
+  ])('answers 400 naming the field: %s', async (url, message) => {
+    const r = await app.inject({ url });
+    expect(r.statusCode).toBe(400);
+    expect(r.json<{ message: string }>().message).toMatch(message);
+  });
+
+  it('takes SQL and pattern metacharacters as plain text', async () => {
+    for (const text of ["' OR 1=1 --", '%%', 'mega_aid', '.*', '"); DROP TABLE events; --']) {
+      const r = await app.inject({ url: `/api/events?text=${encodeURIComponent(text)}` });
+      expect(r.statusCode).toBe(200);
+      expect(r.json<EventsBody>().events).toEqual([]);
+    }
+    const literal = await app.inject({ url: '/api/events?text=RAID_SAS' });
+    expect(literal.json<EventsBody>().events.length).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /api/traces/:id', () => {
+  it('gives every event of a correlation id in time order, with parent links', async () => {
+    const r = await app.inject({ url: '/api/traces/c0a8012e-5f7d-4c1e-9a51-3b2f1e0d9c11' });
+    expect(r.statusCode).toBe(200);
+    const trace = r.json<{ nodes: { event: { event: { id: string; action: string } }; parent: { kind: string } }[]; roots: string[] }>();
+    expect(trace.nodes.map((n) => n.event.event.action)).toEqual(['restore.start', 'restore.block', 'restore.end']);
+    expect(trace.nodes.map((n) => n.parent.kind)).toEqual(['none', 'present', 'present']);
+    expect(trace.roots).toEqual(['01JPB3ZK4Q8W5T2V9X7Y6N3M1R']);
+  });
+
+  it('answers 404 for an unknown correlation id', async () => {
+    const r = await app.inject({ url: '/api/traces/nope' });
+    expect(r.statusCode).toBe(404);
+  });
+});
+
+describe('GET /api/dead-letters, /healthz, POST /api/items', () => {
+  it('lists dead letters by reason', async () => {
+    const r = await app.inject({ url: '/api/dead-letters?reason=not-json&limit=0' });
+    expect(r.json<{ deadLetters: { error: { type: string } }[] }>().deadLetters.map((d) => d.error.type)).toEqual(['not-json', 'not-json']);
+  });
+
+  it('reports health with the store counts', async () => {
+    const r = await app.inject({ url: '/healthz' });
+    expect(r.json()).toMatchObject({ status: 'ok', followerLagBytes: 0 });
+  });
+
+  it('stores posted items once, however often they are posted', async () => {
+    const extra = readWhole(Buffer.from('[2026-01-01 00:00:00] REBOOT\n'), 'rlog', { host: 'posted' }).items;
+    const payload = { events: extra.flatMap((i) => (i.kind === 'event' ? [i.event] : [])), deadLetters: [] };
+    const first = await app.inject({ method: 'POST', url: '/api/items', payload });
+    const second = await app.inject({ method: 'POST', url: '/api/items', payload });
+    expect(first.json()).toMatchObject({ events: { inserted: 1, duplicates: 0 } });
+    expect(second.json()).toMatchObject({ events: { inserted: 0, duplicates: 1 } });
+    const bad = await app.inject({ method: 'POST', url: '/api/items', payload: { events: [{ nope: 1 }], deadLetters: [] } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json<{ code: string }>().code).toBe('PIP_ERR_STORE_INVALID_EVENT');
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes every catalogued metric in the Prometheus text format', async () => {
+    const r = await app.inject({ url: '/metrics' });
+    expect(r.statusCode).toBe(200);
+    for (const key of Object.keys(METRICS) as MetricKey[]) expect(r.body).toMatch(new RegExp(`^# TYPE ${exposedName(key)} `, 'm'));
+    const failures = new Set(items.flatMap((i) => (i.kind === 'event' && i.event.event.dataset === 'recovery.v32' && i.event.event.outcome === 'failure' ? [i.event.event.id] : []))).size;
+    expect(r.body).toMatch(new RegExp(`^kintsugi_events_stored_total\\{dataset="recovery.v32",outcome="failure",otel_scope_name="kintsugi"\\} ${failures}$`, 'm'));
+    expect(r.body).toMatch(/^kintsugi_dead_letters_total\{reason="orphan-continuation",otel_scope_name="kintsugi"\} 2$/m);
+  });
+});
