@@ -4,7 +4,7 @@
  * when no compiled worker script exists, e.g. under a TypeScript test runner).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { decodeBlob, encodeBlob, type Compression } from '../format/v1/blob-codec.js';
+import { COMPRESSION_NONE, COMPRESSION_ZSTD, type Compression, compressBound, zstdCompressInto, zstdDecompressInto } from '../format/v1/blob-codec.js';
 import { ID_BYTES, sha256 } from '../format/v1/ids.js';
 
 export interface ScanResult {
@@ -32,44 +32,65 @@ export function scanBlocks(data: Uint8Array, blockSize: number): ScanResult {
   return { ids, holes };
 }
 
-export interface Compressed {
-  readonly stored: Uint8Array;
-  readonly compression: Compression;
+/**
+ * Compress the ranges of `data` given as [offset, length] pairs into `out`, one after another;
+ * returns [outOffset, storedLength, compression] per range. A block that does not shrink is
+ * stored raw. `out` must hold the sum of compressBound(length) of the ranges.
+ */
+export function compressRanges(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): Uint32Array {
+  const n = ranges.length / 2;
+  const result = new Uint32Array(n * 3);
+  let cursor = 0;
+  for (let i = 0; i < n; i++) {
+    const off = ranges[2 * i] ?? 0;
+    const len = ranges[2 * i + 1] ?? 0;
+    const src = data.subarray(off, off + len);
+    const bound = compressBound(len);
+    if (cursor + bound > out.length) throw new Error('compression output buffer too small');
+    const z = zstdCompressInto(out.subarray(cursor, cursor + bound), src);
+    let stored = z;
+    let compression: Compression = COMPRESSION_ZSTD;
+    if (z >= len) {
+      out.set(src, cursor);
+      stored = len;
+      compression = COMPRESSION_NONE;
+    }
+    result[3 * i] = cursor;
+    result[3 * i + 1] = stored;
+    result[3 * i + 2] = compression;
+    cursor += stored;
+  }
+  return result;
 }
 
-/** Compress the listed ranges of `data` ([offset, length] pairs). */
-export function compressRanges(data: Uint8Array, ranges: readonly (readonly [number, number])[]): Compressed[] {
-  return ranges.map(([o, len]) => {
-    const { stored, compression } = encodeBlob(data.subarray(o, o + len));
-    return { stored: stored.buffer === data.buffer ? new Uint8Array(stored) : stored, compression };
-  });
-}
-
-export interface StoredBlob {
-  readonly stored: Uint8Array;
-  readonly compression: Compression;
-  readonly rawLength: number;
-  /** Where the plaintext goes in `out`. */
-  readonly outOffset: number;
+/** Bytes `compressRanges` may need for blocks of these lengths. */
+export function compressOutputBytes(blocks: number, blockSize: number): number {
+  return blocks * compressBound(blockSize);
 }
 
 /**
- * Decompress blobs into `out` and check each against its ID (32 bytes each in `ids`). Returns the
- * index of the first blob that does not match, or -1.
+ * Decompress blobs from `input` into `out`: `desc` holds [inOffset, storedLength, outOffset,
+ * rawLength, compression] per blob. Returns the index of the first blob that does not decode
+ * to its length, or -1. (Content is checked by reading back what is written; see restore/image.ts.)
  */
-export function decompressInto(blobs: readonly StoredBlob[], ids: Uint8Array, out: Uint8Array): number {
-  const idBuf = Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
-  for (let i = 0; i < blobs.length; i++) {
-    const b = blobs[i];
-    if (b === undefined) continue;
-    let plain: Buffer;
+export function decompressInto(input: Uint8Array, desc: Uint32Array, out: Uint8Array): number {
+  const n = desc.length / 5;
+  for (let i = 0; i < n; i++) {
+    const inOff = desc[5 * i] ?? 0;
+    const inLen = desc[5 * i + 1] ?? 0;
+    const outOff = desc[5 * i + 2] ?? 0;
+    const raw = desc[5 * i + 3] ?? 0;
+    const src = input.subarray(inOff, inOff + inLen);
+    if ((desc[5 * i + 4] ?? 0) === COMPRESSION_NONE) {
+      if (inLen !== raw) return i;
+      out.set(src, outOff);
+      continue;
+    }
     try {
-      plain = decodeBlob(b.stored, b.compression, b.rawLength);
+      if (zstdDecompressInto(out.subarray(outOff, outOff + raw), src) !== raw) return i;
     } catch {
       return i;
     }
-    if (!sha256(plain).equals(idBuf.subarray(i * ID_BYTES, (i + 1) * ID_BYTES))) return i;
-    out.set(plain, b.outOffset);
   }
   return -1;
 }

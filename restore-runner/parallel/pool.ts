@@ -8,8 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Compression } from '../format/v1/blob-codec.js';
-import type { Compressed, ScanResult, StoredBlob } from './ops.js';
+import type { ScanResult } from './ops.js';
 import { type Op, type OpResult, runOp } from './protocol.js';
 
 interface Pending {
@@ -24,12 +23,6 @@ interface Slot {
 
 function isScanResult(v: unknown): v is ScanResult {
   return typeof v === 'object' && v !== null && 'ids' in v && v.ids instanceof Uint8Array && 'holes' in v && v.holes instanceof Uint8Array;
-}
-function isCompression(v: unknown): v is Compression {
-  return v === 0 || v === 1;
-}
-function isCompressedList(v: unknown): v is Compressed[] {
-  return Array.isArray(v) && v.every((c: unknown) => typeof c === 'object' && c !== null && 'stored' in c && c.stored instanceof Uint8Array && 'compression' in c && isCompression(c.compression));
 }
 function isNumber(v: unknown): v is number {
   return typeof v === 'number';
@@ -95,15 +88,16 @@ export class Pool {
     return r;
   }
 
-  async compress(data: Uint8Array, ranges: readonly (readonly [number, number])[]): Promise<Compressed[]> {
-    const r = await this.run({ kind: 'compress', data, ranges });
-    if (!isCompressedList(r)) throw new Error('bad compress result');
+  /** See ops.ts `compressRanges`: [outOffset, storedLength, compression] per range. */
+  async compress(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): Promise<Uint32Array> {
+    const r = await this.run({ kind: 'compress', data, ranges, out });
+    if (!(r instanceof Uint32Array)) throw new Error('bad compress result');
     return r;
   }
 
-  /** Decompress and check blobs into `out` (shared memory); the first bad blob's index, or -1. */
-  async decompress(blobs: readonly StoredBlob[], ids: Uint8Array, out: Uint8Array): Promise<number> {
-    const r = await this.run({ kind: 'decompress', blobs, ids, out });
+  /** See ops.ts `decompressInto`: the first bad blob's index, or -1. */
+  async decompress(input: Uint8Array, desc: Uint32Array, out: Uint8Array): Promise<number> {
+    const r = await this.run({ kind: 'decompress', input, desc, out });
     if (!isNumber(r)) throw new Error('bad decompress result');
     return r;
   }

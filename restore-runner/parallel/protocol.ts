@@ -1,15 +1,14 @@
 /** Messages between pool.ts and worker.ts, and the dispatch both use. */
-import type { Compression } from '../format/v1/blob-codec.js';
-import { compressRanges, decompressInto, scanBlocks, verifyFileRange, type Compressed, type ScanResult, type StoredBlob } from './ops.js';
+import { compressRanges, decompressInto, scanBlocks, verifyFileRange, type ScanResult } from './ops.js';
 
 export type Op =
   | { readonly kind: 'scan'; readonly data: Uint8Array; readonly blockSize: number }
-  | { readonly kind: 'compress'; readonly data: Uint8Array; readonly ranges: readonly (readonly [number, number])[] }
-  | { readonly kind: 'decompress'; readonly blobs: readonly StoredBlob[]; readonly ids: Uint8Array; readonly out: Uint8Array }
+  | { readonly kind: 'compress'; readonly data: Uint8Array; readonly ranges: Uint32Array; readonly out: Uint8Array }
+  | { readonly kind: 'decompress'; readonly input: Uint8Array; readonly desc: Uint32Array; readonly out: Uint8Array }
   | { readonly kind: 'verify-file'; readonly path: string; readonly first: number; readonly count: number; readonly blockSize: number; readonly size: number; readonly map: Uint8Array };
 
 
-export type OpResult = ScanResult | Compressed[] | number;
+export type OpResult = ScanResult | Uint32Array | number;
 
 export interface Request {
   readonly id: number;
@@ -27,14 +26,13 @@ export function runOp(op: Op): { result: OpResult; transfer: ArrayBuffer[] } {
       return { result: r, transfer: [] };
     }
     case 'compress': {
-      const r = compressRanges(op.data, op.ranges);
+      const r = compressRanges(op.data, op.ranges, op.out);
       return { result: r, transfer: [] };
     }
     case 'decompress':
-      return { result: decompressInto(op.blobs, op.ids, op.out), transfer: [] };
+      return { result: decompressInto(op.input, op.desc, op.out), transfer: [] };
     case 'verify-file':
       return { result: verifyFileRange(op.path, op.first, op.count, op.blockSize, op.size, op.map), transfer: [] };
   }
 }
 
-export type { Compression };

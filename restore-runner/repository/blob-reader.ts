@@ -2,7 +2,7 @@
  * Reads blobs back and verifies each against its ID on every read (FORMAT.md, "Invariants").
  * Keeps a few pack files open for sequential restores.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { messageOf, rstError } from '../errors.js';
 import { decodeBlob } from '../format/v1/blob-codec.js';
 import { type Id, sha256Hex, shortId } from '../format/v1/ids.js';
@@ -68,6 +68,17 @@ export class BlobReader {
     const b = readFully(this.fd(packId), offset, length);
     if (b.length !== length) throw rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `truncated at offset ${offset + b.length}`);
     return b;
+  }
+
+  /** Read a pack range straight into `dst` at `dstOffset` (shared memory for the workers). */
+  readStoredInto(packId: Id, offset: number, length: number, dst: Uint8Array, dstOffset: number): void {
+    const fd = this.fd(packId);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, dst, dstOffset + got, length - got, offset + got);
+      if (n === 0) throw rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `truncated at offset ${offset + got}`);
+      got += n;
+    }
   }
 
   close(): void {

@@ -16,7 +16,6 @@ import { errnoOf, messageOf, rstError } from '../errors.js';
 import { isZero } from '../chunking/blocks.js';
 import { blockCount, isHole } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, sha256, shortId } from '../format/v1/ids.js';
-import type { StoredBlob } from '../parallel/ops.js';
 import { Pool, sharedBuffer } from '../parallel/pool.js';
 import { fsyncDir } from '../repository/files.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
@@ -189,25 +188,22 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
 
   /** Full: read stored blobs (adjacent ones in one read), decompress and check in workers, write runs. */
   async function fullPass(fd: number, from: number): Promise<void> {
-    const inflight: { b0: number; n: number; out: Buffer; done: Promise<number>; present: Uint8Array }[] = [];
-    const spare: Buffer[] = [];
+    const inflight: { b0: number; n: number; input: Buffer; out: Buffer; done: Promise<number>; present: Uint8Array; blobBlocks: number[] }[] = [];
+    const spare: { input: Buffer; out: Buffer }[] = [];
     let next = from;
     let sinceCheckpoint = 0;
     const prepare = (): void => {
       const b0 = next;
       const n = Math.min(batchBlocks, blocks - b0);
       next += n;
-      const out = spare.pop() ?? sharedBuffer(batchBlocks * blockSize);
+      const bufs = spare.pop() ?? { input: sharedBuffer(batchBlocks * blockSize), out: sharedBuffer(batchBlocks * blockSize) };
       const present = new Uint8Array(n);
-      const list: StoredBlob[] = [];
-      const idBytes: Buffer[] = [];
-      let run: { packId: Id; start: number; end: number; members: { k: number; off: number; len: number; compression: 0 | 1; raw: number }[] } | undefined;
+      const desc: number[] = [];
+      const blobBlocks: number[] = [];
+      let inCursor = 0;
+      let run: { packId: Id; start: number; end: number; at: number } | undefined;
       const flushRun = (): void => {
-        if (run === undefined) return;
-        const bytes = reader.readStored(run.packId, run.start, run.end - run.start);
-        for (const m of run.members) {
-          list.push({ stored: bytes.subarray(m.off - run.start, m.off - run.start + m.len), compression: m.compression, rawLength: m.raw, outOffset: m.k * blockSize });
-        }
+        if (run !== undefined) reader.readStoredInto(run.packId, run.start, run.end - run.start, bufs.input, run.at);
         run = undefined;
       };
       for (let k = 0; k < n; k++) {
@@ -215,16 +211,19 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         if (isHole(map, b)) continue;
         const loc = ctx.index.get(idAt(b));
         if (loc === undefined) throw rstError('RST_ERR_BLOB_MISSING', shortId(idAt(b)), `block ${b}`);
-        present[k] = 1;
-        idBytes.push(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES));
         const e = loc.entry;
-        if (run !== undefined && (run.packId !== loc.packId || run.end !== e.offset || run.end - run.start > 16 * 1024 * 1024)) flushRun();
-        run ??= { packId: loc.packId, start: e.offset, end: e.offset, members: [] };
-        run.members.push({ k, off: e.offset, len: e.storedLength, compression: e.compression, raw: e.rawLength });
+        if (e.storedLength > blockSize || e.rawLength !== blockLen(b)) throw rstError('RST_ERR_BLOB_CORRUPT', shortId(idAt(b)), shortId(loc.packId));
+        present[k] = 1;
+        blobBlocks.push(b);
+        // Adjacent blobs of one pack are read with one call.
+        if (run !== undefined && (run.packId !== loc.packId || run.end !== e.offset)) flushRun();
+        run ??= { packId: loc.packId, start: e.offset, end: e.offset, at: inCursor };
         run.end = e.offset + e.storedLength;
+        desc.push(inCursor, e.storedLength, k * blockSize, e.rawLength, e.compression);
+        inCursor += e.storedLength;
       }
       flushRun();
-      inflight.push({ b0, n, out, present, done: pool.decompress(list, Buffer.concat(idBytes), out) });
+      inflight.push({ b0, n, input: bufs.input, out: bufs.out, present, blobBlocks, done: pool.decompress(bufs.input, Uint32Array.from(desc), bufs.out) });
     };
     while (next < blocks || inflight.length > 0) {
       while (next < blocks && inflight.length < IN_FLIGHT) prepare();
@@ -232,10 +231,8 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       if (batch === undefined) break;
       const bad = await batch.done;
       if (bad >= 0) {
-        let k = -1;
-        let seen = -1;
-        while (seen < bad) if (batch.present[++k] === 1) seen++;
-        throw rstError('RST_ERR_BLOB_CORRUPT', shortId(idAt(batch.b0 + k)), `block ${batch.b0 + k}`);
+        const b = batch.blobBlocks[bad] ?? batch.b0;
+        throw rstError('RST_ERR_BLOB_CORRUPT', shortId(idAt(b)), `pack of block ${b}`);
       }
       // Write runs of data blocks; holes stay unwritten (sparse).
       let k = 0;
@@ -253,7 +250,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         blocksWritten += e - k;
         k = e;
       }
-      spare.push(batch.out);
+      spare.push({ input: batch.input, out: batch.out });
       sinceCheckpoint += batch.n * blockSize;
       if (sinceCheckpoint >= checkpoint) {
         fdatasyncSync(fd);

@@ -15,7 +15,8 @@ import { blockCount, MAP_PIECE_ENTRIES } from '../format/v1/blockmap.js';
 import { ID_BYTES } from '../format/v1/ids.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
 import { Pool, sharedBuffer } from '../parallel/pool.js';
-import type { ScanResult } from '../parallel/ops.js';
+import { compressOutputBytes, type ScanResult } from '../parallel/ops.js';
+import { isCompression } from '../format/v1/blob-codec.js';
 import { PackWriter } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
@@ -54,6 +55,7 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
     const progress = opts.progress === false ? SILENT_PROGRESS : createProgress('snapshot', sizeHint);
     const batchBytes = Math.max(blockSize, Math.floor(BATCH_BYTES / blockSize) * blockSize);
     const slots = Array.from({ length: SLOTS }, () => sharedBuffer(batchBytes));
+    const outSlots = Array.from({ length: SLOTS }, () => sharedBuffer(compressOutputBytes(batchBytes / blockSize, blockSize)));
     const free: number[] = slots.map((_, i) => i);
     const queue: Batch[] = [];
     const outstanding = new Set<Promise<void>>();
@@ -103,7 +105,7 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
       }
       const r = await b.scan;
       const data = (slots[b.slot] ?? Buffer.alloc(0)).subarray(0, b.len);
-      const ranges: [number, number][] = [];
+      const ranges: number[] = [];
       const newIds: string[] = [];
       const n = Math.ceil(b.len / blockSize);
       const ids = Buffer.from(r.ids.buffer, r.ids.byteOffset, r.ids.byteLength);
@@ -115,7 +117,7 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
           const id = ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES);
           if (!writer.has(id) && !claimed.has(id)) {
             claimed.add(id);
-            ranges.push([i * blockSize, Math.min(blockSize, b.len - i * blockSize)]);
+            ranges.push(i * blockSize, Math.min(blockSize, b.len - i * blockSize));
             newIds.push(id);
           }
         }
@@ -128,13 +130,19 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
         free.push(b.slot);
         continue;
       }
-      const job: Promise<void> = pool.compress(data, ranges).then((comp) => {
-        comp.forEach((c, k) => {
+      const out = outSlots[b.slot] ?? Buffer.alloc(0);
+      const job: Promise<void> = pool.compress(data, Uint32Array.from(ranges), out).then((res) => {
+        const count = res.length / 3;
+        const end = count === 0 ? 0 : (res[3 * (count - 1)] ?? 0) + (res[3 * (count - 1) + 1] ?? 0);
+        const region = Buffer.from(out.subarray(0, end)); // one copy per batch; the slot is reused
+        for (let k = 0; k < count; k++) {
+          const off = res[3 * k] ?? 0;
+          const compression = res[3 * k + 2] ?? 0;
           const id = newIds[k] ?? '';
-          const range = ranges[k];
-          writer.addStored(BLOB_DATA, id, c.stored, c.compression, range === undefined ? 0 : range[1]);
+          if (!isCompression(compression)) throw new Error('bad compression flag from a worker');
+          writer.addStored(BLOB_DATA, id, region.subarray(off, off + (res[3 * k + 1] ?? 0)), compression, ranges[2 * k + 1] ?? 0);
           claimed.delete(id);
-        });
+        }
         free.push(b.slot);
         outstanding.delete(job);
       });

@@ -4,6 +4,7 @@
  * the leftovers, and running the restore again completes it to an exact result.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,5 +129,26 @@ describe('crash safety', () => {
     expect(describeTree(target)).toEqual(describeTree(src));
     expect(existsSync(join(target, '.kintsugi-restore.json'))).toBe(false);
     expect(readdirSync(target, { recursive: true }).filter((n) => String(n).includes("kintsugi-tmp"))).toEqual([]);
+  });
+
+  it('two writers at once: the second is refused with RST_ERR_LOCKED naming the first, which completes', async () => {
+    const d = tempDir('contention');
+    const repo = join(d, 'repo');
+    run(bin, ['repo', 'init', '--repo', repo]);
+    // The first writer reads its image from a FIFO, so it holds the lock until the test feeds it.
+    const fifo = join(d, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const first = start(bin, ['snapshot', 'create', '--repo', repo, '--source', fifo, '--kind', 'image', '--host', 'a']);
+    await until(() => existsSync(join(repo, 'locks', 'exclusive')), 'the first writer to take the lock');
+    writeFileSync(join(d, 'img'), randomBytes(MiB));
+    const second = run(bin, ['snapshot', 'create', '--repo', repo, '--source', join(d, 'img'), '--kind', 'image', '--host', 'b']);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain('RST_ERR_LOCKED');
+    expect(second.stderr).toContain(`pid ${first.pid ?? ''}`);
+    writeFileSync(fifo, readFileSync(join(d, 'img')));
+    expect((await killed(first)).code).toBe(0);
+    expect(readdirSync(join(repo, 'snapshots'))).toHaveLength(1);
+    expect(readdirSync(join(repo, 'locks'))).toEqual([]);
+    expect(run(bin, ['snapshot', 'create', '--repo', repo, '--source', join(d, 'img'), '--kind', 'image', '--host', 'b']).status).toBe(0);
   });
 });

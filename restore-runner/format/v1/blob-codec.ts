@@ -1,24 +1,48 @@
-/** Blob compression (FORMAT.md): zstd level 1 when smaller, raw otherwise. */
-import { Compressor, Decompressor } from 'zstd-napi';
+/**
+ * Blob compression (FORMAT.md): one zstd frame (level 1) when smaller than the plaintext, the raw
+ * bytes otherwise. Uses zstd's context API through `zstd-napi/binding` so that hot loops compress
+ * and decompress straight into caller buffers (shared memory included) without allocations.
+ */
+import zstd from 'zstd-napi/binding.js';
 
 export const COMPRESSION_NONE = 0;
 export const COMPRESSION_ZSTD = 1;
 export type Compression = typeof COMPRESSION_NONE | typeof COMPRESSION_ZSTD;
+export const ZSTD_LEVEL = 1;
+/** Largest plaintext a reader allocates for one blob or index body (a damaged length cannot exhaust memory). */
+export const MAX_PLAIN_BYTES = 1 << 30;
 
-let compressor: Compressor | undefined;
-let decompressor: Decompressor | undefined;
+let cctx: InstanceType<typeof zstd.CCtx> | undefined;
+let dctx: InstanceType<typeof zstd.DCtx> | undefined;
 
-export function zstdCompress(plain: Uint8Array): Buffer {
-  if (compressor === undefined) {
-    compressor = new Compressor();
-    compressor.setParameters({ compressionLevel: 1 });
-  }
-  return compressor.compress(plain);
+export function compressBound(n: number): number {
+  return zstd.compressBound(n);
 }
 
+/** Compress `src` into `dst` (at least `compressBound(src.length)` bytes); returns the bytes written. */
+export function zstdCompressInto(dst: Uint8Array, src: Uint8Array): number {
+  cctx ??= new zstd.CCtx();
+  return cctx.compress(dst, src, ZSTD_LEVEL);
+}
+
+/** Decompress one frame into `dst`; returns the bytes written (throws on damaged input). */
+export function zstdDecompressInto(dst: Uint8Array, src: Uint8Array): number {
+  dctx ??= new zstd.DCtx();
+  return dctx.decompress(dst, src);
+}
+
+export function zstdCompress(plain: Uint8Array): Buffer {
+  const dst = Buffer.allocUnsafe(compressBound(plain.length));
+  return Buffer.from(dst.subarray(0, zstdCompressInto(dst, plain)));
+}
+
+/** Decompress a frame whose header records its size (ours always do). */
 export function zstdDecompress(stored: Uint8Array): Buffer {
-  decompressor ??= new Decompressor();
-  return decompressor.decompress(stored);
+  const size = zstd.getFrameContentSize(stored);
+  if (size === null || size > MAX_PLAIN_BYTES) throw new Error('zstd frame without a usable content size');
+  const out = Buffer.allocUnsafe(size);
+  if (zstdDecompressInto(out, stored) !== size) throw new Error('zstd frame shorter than its header says');
+  return out;
 }
 
 export function encodeBlob(plain: Uint8Array): { readonly stored: Uint8Array; readonly compression: Compression } {
@@ -28,9 +52,15 @@ export function encodeBlob(plain: Uint8Array): { readonly stored: Uint8Array; re
 }
 
 export function decodeBlob(stored: Uint8Array, compression: Compression, rawLength: number): Buffer {
-  const plain = compression === COMPRESSION_ZSTD ? zstdDecompress(stored) : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  if (plain.length !== rawLength) throw new Error(`length ${plain.length}, expected ${rawLength}`);
-  return plain;
+  if (compression === COMPRESSION_NONE) {
+    if (stored.length !== rawLength) throw new Error(`length ${stored.length}, expected ${rawLength}`);
+    return Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  }
+  if (rawLength > MAX_PLAIN_BYTES) throw new Error(`blob of ${rawLength} bytes is beyond any this format writes`);
+  const out = Buffer.allocUnsafe(rawLength);
+  const n = zstdDecompressInto(out, stored);
+  if (n !== rawLength) throw new Error(`length ${n}, expected ${rawLength}`);
+  return out;
 }
 
 export function isCompression(v: number): v is Compression {
