@@ -4,6 +4,7 @@
  */
 import { type Compression, encodeBlob } from '../format/v1/blob-codec.js';
 import type { Id } from '../format/v1/ids.js';
+import { createHash } from 'node:crypto';
 import { sha256Hex } from '../format/v1/ids.js';
 import type { IndexedPack } from '../format/v1/index-file.js';
 import { type BlobType, encodePackTrailer, type LocatedEntry } from '../format/v1/pack.js';
@@ -67,7 +68,9 @@ export class PackWriter {
     const trailer = encodePackTrailer(this.entries);
     const parts = [...this.pending, trailer];
     const packSize = this.pendingBytes + trailer.length;
-    const id = sha256Hex(Buffer.concat(parts, packSize));
+    const h = createHash('sha256');
+    for (const part of parts) h.update(part);
+    const id = h.digest('hex');
     writeAtomic(tmpName(this.repo.tmpDir, 'pack'), this.repo.packPath(id), parts);
     const packed: IndexedPack = { packId: id, packSize, blobs: this.entries };
     this.written.push(packed);

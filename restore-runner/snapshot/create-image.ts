@@ -24,7 +24,7 @@ import { commitSnapshot } from './commit.js';
 import { buildPayload, type CreateOptions, type CreateResult, findParent } from './create-options.js';
 
 const BATCH_BYTES = 8 * 1024 * 1024;
-const SLOTS = 4;
+const SLOTS = 3;
 
 interface Batch {
   readonly slot: number;

@@ -104,3 +104,24 @@ describe('format v1 golden encodings', () => {
     expect(String(actual['manifest'])).toContain('"pathB64":"ZXRjL27p/w=="');
   });
 });
+
+describe('manifest node encoding', () => {
+  it('the hand-written encoder equals canonical JSON for every node type', async () => {
+    const { canonicalJson } = await import('../../restore-runner/format/v1/canonical.js');
+    const { encodeNode } = await import('../../restore-runner/format/v1/manifest.js');
+    for (const n of nodes) {
+      const o: Record<string, string | number | string[]> = { type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtimeNs: n.mtimeNs.toString() };
+      const put = (k: string, raw: string): void => {
+        const b = Buffer.from(raw, 'latin1');
+        const t = new TextDecoder('utf-8', { fatal: false }).decode(b);
+        if (Buffer.from(t, 'utf8').equals(b)) o[k] = t;
+        else o[`${k}B64`] = b.toString('base64');
+      };
+      put('path', n.path);
+      if (n.type === 'file') Object.assign(o, { size: n.size, sha256: n.sha256, chunks: [...n.chunks] });
+      if (n.type === 'symlink') put('target', n.target);
+      if (n.type === 'hardlink') put('linkTo', n.linkTo);
+      expect(encodeNode(n)).toBe(canonicalJson(o));
+    }
+  });
+});

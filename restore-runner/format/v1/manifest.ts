@@ -4,7 +4,7 @@
  * unit per byte (latin1), so names that are not UTF-8 survive; `rawToDisplay` turns them into
  * text for people.
  */
-import { canonicalJson, type Json } from './canonical.js';
+import { canonicalJson } from './canonical.js';
 import { isId, type Id } from './ids.js';
 import { arr, field, int, isObject, type JsonObject, parseJson, ShapeError, str } from './guards.js';
 
@@ -44,7 +44,10 @@ export type TreeNode = FileNode | DirNode | SymlinkNode | HardlinkNode;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function rawToUtf8(raw: RawPath): string | undefined {
+  if (ASCII.test(raw)) return raw;
   try {
     return utf8.decode(Buffer.from(raw, 'latin1'));
   } catch {
@@ -53,6 +56,7 @@ export function rawToUtf8(raw: RawPath): string | undefined {
 }
 
 export function utf8ToRaw(text: string): RawPath {
+  if (ASCII.test(text)) return text;
   return Buffer.from(text, 'utf8').toString('latin1');
 }
 
@@ -68,10 +72,11 @@ export function rawToDisplay(raw: RawPath): string {
   return out;
 }
 
-function putRaw(o: Record<string, Json>, key: string, raw: RawPath): void {
+/** `"key":"text"` for a raw path: UTF-8 text where valid, else `keyB64` with base64. */
+function rawField(key: string, raw: RawPath): string {
   const t = rawToUtf8(raw);
-  if (t !== undefined) o[key] = t;
-  else o[`${key}B64`] = Buffer.from(raw, 'latin1').toString('base64');
+  if (t !== undefined) return `"${key}":${JSON.stringify(t)}`;
+  return `"${key}B64":"${Buffer.from(raw, 'latin1').toString('base64')}"`;
 }
 
 function getRaw(o: JsonObject, key: string): RawPath {
@@ -85,25 +90,21 @@ function getRaw(o: JsonObject, key: string): RawPath {
   throw new ShapeError(`exactly one of "${key}" and "${key}B64" must be a string`);
 }
 
+/**
+ * One node as canonical JSON. Written by hand (keys in sorted order: chunks, gid, linkTo, mode,
+ * mtimeNs, path, sha256, size, target, type, uid) because manifests of large trees are encoded
+ * on every snapshot; the golden test holds it equal to `canonicalJson`.
+ */
 export function encodeNode(n: TreeNode): string {
-  const o: Record<string, Json> = { type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtimeNs: n.mtimeNs.toString() };
-  putRaw(o, 'path', n.path);
-  switch (n.type) {
-    case 'file':
-      o['size'] = n.size;
-      o['sha256'] = n.sha256;
-      o['chunks'] = [...n.chunks];
-      break;
-    case 'symlink':
-      putRaw(o, 'target', n.target);
-      break;
-    case 'hardlink':
-      putRaw(o, 'linkTo', n.linkTo);
-      break;
-    case 'dir':
-      break;
-  }
-  return canonicalJson(o);
+  const parts: string[] = [];
+  if (n.type === 'file') parts.push(`"chunks":[${n.chunks.map((c) => `"${c}"`).join(',')}]`);
+  parts.push(`"gid":${n.gid}`);
+  if (n.type === 'hardlink') parts.push(rawField('linkTo', n.linkTo));
+  parts.push(`"mode":${n.mode}`, `"mtimeNs":"${n.mtimeNs}"`, rawField('path', n.path));
+  if (n.type === 'file') parts.push(`"sha256":"${n.sha256}"`, `"size":${n.size}`);
+  if (n.type === 'symlink') parts.push(rawField('target', n.target));
+  parts.push(`"type":"${n.type}"`, `"uid":${n.uid}`);
+  return `{${parts.join(',')}}`;
 }
 
 export function encodeManifest(nodes: readonly TreeNode[]): Buffer {
@@ -156,8 +157,10 @@ export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
     if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || field(head, 'version') !== MANIFEST_VERSION) {
       return { ok: false, reason: 'bad header line' };
     }
-    const nodes: TreeNode[] = [];
-    for (let i = 1; i < lines.length; i++) nodes.push(decodeNode(parseJson(lines[i] ?? '')));
+    // One JSON.parse for all node lines (each line is one JSON object without newlines).
+    const all = parseJson(`[${lines.slice(1).join(',')}]`);
+    if (!Array.isArray(all)) throw new ShapeError('node lines are not JSON objects');
+    const nodes: TreeNode[] = all.map(decodeNode);
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
     return { ok: true, nodes };
