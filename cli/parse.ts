@@ -3,13 +3,16 @@
  * dead letters to a file or as readable lines on stderr, and a summary line on stderr.
  * It streams: memory stays flat whatever the input's size.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeadLetter, ParsedItem } from '../parsers/event.js';
 import { FORMATS, RecordReader, type Format } from '../parsers/reader.js';
 import { isValidZone } from '../parsers/rlog/timestamp.js';
+import type { RlogSource } from '../parsers/rlog/record.js';
+import { ParsePool } from '../pipeline/ingest/parse-pool.js';
 import { EXIT } from './exit.js';
 
 export interface ParseOptions {
@@ -18,13 +21,23 @@ export interface ParseOptions {
   readonly tz?: string;
   readonly osVersion?: string;
   readonly deadLetters?: string;
+  readonly workers?: number;
 }
+
+/** Files at least this large are parsed on every core unless --workers says otherwise. */
+const PARALLEL_FROM_BYTES = 32 << 20;
 
 class UsageError extends Error {}
 
 /** Writes with back pressure: a slow reader of stdout slows the parser, never fills memory. */
 async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
+}
+
+function parseWorkers(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+  return n;
 }
 
 function readableDeadLetter(dl: DeadLetter): string {
@@ -36,6 +49,8 @@ export async function runParse(file: string, options: ParseOptions, stdout: Writ
   if (options.tz !== undefined && !isValidZone(options.tz)) {
     throw new UsageError(`--tz ${JSON.stringify(options.tz)} is not an IANA time zone name (such as UTC or Europe/Berlin)`);
   }
+  const workers = options.workers ?? (file !== '-' && fileSize(file) >= PARALLEL_FROM_BYTES ? availableParallelism() : 1);
+  if (workers > 1 && file !== '-') return runParseParallel(file, options, workers, stdout, stderr);
   const input: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   const deadOut: WriteStream | null = options.deadLetters !== undefined ? createWriteStream(options.deadLetters) : null;
   if (deadOut !== null) {
@@ -46,12 +61,7 @@ export async function runParse(file: string, options: ParseOptions, stdout: Writ
       throw new Error(`cannot write dead letters to ${options.deadLetters}: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
-  const reader = new RecordReader(options.format, {
-    path: file,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.osVersion !== undefined ? { osVersion: options.osVersion } : {}),
-    ...(options.tz !== undefined ? { timeZone: options.tz } : {}),
-  });
+  const reader = new RecordReader(options.format, source(file, options));
   let events = 0;
   let deadLetters = 0;
   const emit = async (items: ParsedItem[]): Promise<void> => {
@@ -90,6 +100,51 @@ export async function runParse(file: string, options: ParseOptions, stdout: Writ
   return EXIT.OK;
 }
 
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // the read below reports why
+  }
+}
+
+function source(file: string, options: ParseOptions): RlogSource {
+  return {
+    path: file,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.osVersion !== undefined ? { osVersion: options.osVersion } : {}),
+    ...(options.tz !== undefined ? { timeZone: options.tz } : {}),
+  };
+}
+
+/** The same output from worker threads: pieces cut where they parse alone, written in order. */
+async function runParseParallel(file: string, options: ParseOptions, workers: number, stdout: Writable, stderr: Writable): Promise<number> {
+  const deadOut = options.deadLetters !== undefined ? createWriteStream(options.deadLetters) : null;
+  const pool = new ParsePool(workers);
+  try {
+    const counts = await pool.parseFile(file, options.format, source(file, options), async (piece) => {
+      if (piece.events !== '') await write(stdout, piece.events);
+      if (piece.deadLetters === '') return;
+      if (deadOut !== null) await write(deadOut, piece.deadLetters);
+      else {
+        const lines = piece.deadLetters.trimEnd().split('\n').map((l) => readableDeadLetter(JSON.parse(l) as DeadLetter));
+        await write(stderr, lines.join(''));
+      }
+    });
+    if (deadOut !== null) {
+      deadOut.end();
+      await once(deadOut, 'finish');
+    }
+    stderr.write(`kintsugi parse: ${file}: ${counts.records + counts.deadLetters} records, ${counts.records} events, ${counts.deadLetters} dead letters (${counts.continuations} continuation lines, ${counts.ignored} empty lines)\n`);
+    return EXIT.OK;
+  } catch (err: unknown) {
+    stderr.write(`kintsugi parse: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.FAILURE;
+  } finally {
+    await pool.close();
+  }
+}
+
 export function registerParseCommand(program: Command): void {
   program
     .command('parse')
@@ -99,6 +154,7 @@ export function registerParseCommand(program: Command): void {
     .option('--tz <zone>', 'IANA time zone of 3.2 form A timestamps (default: UTC)')
     .option('--os-version <v>', 'OS version of 3.2 records outside a session (default: 3.2)')
     .option('--dead-letters <file>', 'write dead letters as NDJSON to this file (default: one readable line each on stderr)')
+    .option('--workers <n>', `threads that parse a file (default: every core for files of ${PARALLEL_FROM_BYTES >> 20} MiB or more, else 1); the output is the same`, parseWorkers)
     .argument('<file>', 'the log file, or - for standard input')
     .addHelpText(
       'after',

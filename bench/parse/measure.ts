@@ -11,11 +11,16 @@ if (kind === undefined || file === undefined) throw new Error('usage: measure.js
 const bytes = readFileSync(file);
 const CHUNK = 1 << 20;
 
-function readerRun(format: Format): number {
+function readerRun(format: Format, serialize: boolean): number {
   const reader = new RecordReader(format, { path: file ?? '', host: 'bench', timeZone: 'UTC' });
   let items = 0;
-  for (let at = 0; at < bytes.length; at += CHUNK) items += reader.push(bytes.subarray(at, at + CHUNK)).length;
-  items += reader.end().length;
+  let out = 0;
+  const take = (batch: ReturnType<RecordReader['push']>): void => {
+    items += batch.length;
+    if (serialize) for (const item of batch) out += JSON.stringify(item.kind === 'event' ? item.event : item.deadLetter).length + 1;
+  };
+  for (let at = 0; at < bytes.length; at += CHUNK) take(reader.push(bytes.subarray(at, at + CHUNK)));
+  take(reader.end());
   return items;
 }
 
@@ -39,13 +44,21 @@ let items: number;
 switch (kind) {
   case 'rlog':
   case 'ops':
-    items = readerRun(kind);
+    items = readerRun(kind, false);
+    break;
+  case 'rlog-ndjson':
+  case 'ops-ndjson':
+    items = readerRun(kind === 'rlog-ndjson' ? 'rlog' : 'ops', true);
     break;
   case 'rlog-2cores':
   case 'ops-2cores': {
+    // As `kintsugi parse --workers 2` does: NDJSON out, in input order.
     const pool = new ParsePool(2);
-    const result = await pool.parse(bytes, kind === 'rlog-2cores' ? 'rlog' : 'ops', { path: file, host: 'bench', timeZone: 'UTC' });
-    items = result.items.length;
+    let out = 0;
+    const counts = await pool.parseFile(file, kind === 'rlog-2cores' ? 'rlog' : 'ops', { path: file, host: 'bench', timeZone: 'UTC' }, async (piece) => {
+      out += piece.events.length + piece.deadLetters.length;
+    });
+    items = counts.records + counts.deadLetters;
     await pool.close();
     break;
   }

@@ -74,19 +74,23 @@ const rows: [string, Figure, number][] = [];
 const rate = (f: Figure, lines: number): number => lines / f.seconds;
 const figures = {
   rlog: run('rlog', rlog),
+  rlogNdjson: run('rlog-ndjson', rlog),
   rlog2: run('rlog-2cores', rlog),
   unique: run('rlog', unique),
   lognorm: lognormalizer(rlog),
   ops: run('ops', ops),
+  opsNdjson: run('ops-ndjson', ops),
   ops2: run('ops-2cores', ops),
   json: run('json-parse', ops),
 };
 rows.push(['RLOG parse + normalize, 1 core', figures.rlog, LINES]);
-rows.push(['RLOG parse + normalize, 2 cores', figures.rlog2, LINES]);
+rows.push(['RLOG parse + normalize + NDJSON out, 1 core', figures.rlogNdjson, LINES]);
+rows.push(['RLOG parse + normalize + NDJSON out, 2 cores (kintsugi parse --workers 2)', figures.rlog2, LINES]);
 rows.push(['RLOG, every body unique (no memo hit), 1 core', figures.unique, Math.min(LINES, 300_000)]);
 if (figures.lognorm !== null) rows.push(['lognormalizer (liblognorm) on the RLOG corpus', figures.lognorm, LINES]);
 rows.push(['OPS parse + normalize, 1 core', figures.ops, LINES]);
-rows.push(['OPS parse + normalize, 2 cores', figures.ops2, LINES]);
+rows.push(['OPS parse + normalize + NDJSON out, 1 core', figures.opsNdjson, LINES]);
+rows.push(['OPS parse + normalize + NDJSON out, 2 cores', figures.ops2, LINES]);
 rows.push(['bare JSON.parse loop on the OPS corpus', figures.json, LINES]);
 
 process.stdout.write(`\nbench/parse: ${LINES.toLocaleString('en')} lines of each format (seed ${SEED})\n\n`);

@@ -91,8 +91,20 @@ function offendingToken(err: unknown): Token | undefined {
 // Record bodies repeat across sessions and hosts (the same module checked OK, the same summary):
 // the grammar's answer for a body is memoized by the text after the timestamp. Parsing is pure,
 // and syntax trees are read-only, so a cached tree is shared safely.
-const MEMO_LIMIT = 8_192;
-const memo = new Map<string, Omit<LineAst, 'line' | 'timestamp'>>();
+// Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
+// and when the young one is full the old one is dropped.
+const MEMO_GENERATION = 16_384;
+type Memoized = Omit<LineAst, 'line' | 'timestamp'>;
+let young = new Map<string, Memoized>();
+let old = new Map<string, Memoized>();
+
+function remember(key: string, value: Memoized): void {
+  if (young.size >= MEMO_GENERATION) {
+    old = young;
+    young = new Map();
+  }
+  young.set(key, value);
+}
 
 export function parseRecordLine(line: string): RecordLineResult {
   rlogLexer.reset(line);
@@ -100,13 +112,14 @@ export function parseRecordLine(line: string): RecordLineResult {
   if (first !== undefined && (first.type === 'tsA' || first.type === 'tsB')) {
     // Free-text spans are offsets in the line: the key keeps the timestamp's length.
     const key = `${first.text.length}|${line.slice(first.text.length)}`;
-    const hit = memo.get(key);
+    let hit = young.get(key);
+    if (hit === undefined) {
+      hit = old.get(key);
+      if (hit !== undefined) remember(key, hit);
+    }
     if (hit !== undefined) return { ok: true, ast: { line, timestamp: toTimestampToken(first), fallback: hit.fallback, record: hit.record } };
     const result = parseWithGrammar(line);
-    if (result.ok) {
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(key, { fallback: result.ast.fallback, record: result.ast.record });
-    }
+    if (result.ok) remember(key, { fallback: result.ast.fallback, record: result.ast.record });
     return result;
   }
   return parseWithGrammar(line);

@@ -3,10 +3,10 @@
  * continuation lines, the session it belongs to and the source configuration in; an event, or the
  * reason its timestamp cannot be read, out.
  */
-import type { EventFields, JsonValue, Mutable, RecoveryEvent, RecoveryFields } from '../event.js';
+import type { EcsCategory, EcsType, EventFields, JsonValue, Mutable, RecoveryEvent, RecoveryFields } from '../event.js';
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
 import { displayText } from '../text.js';
-import { DURATION, type Detail, type Kv, type LineAst } from './ast.js';
+import { DURATION, type Detail, type Kv, type LineAst, type RecordAst } from './ast.js';
 import { toInstant } from './timestamp.js';
 
 export interface RlogSession {
@@ -84,17 +84,43 @@ function applyDetail(body: Body, detail: Detail | null, sizeKey: string | null):
   }
 }
 
-function bodyOf(ast: LineAst, session: RlogSession | null): { body: Body; session: RlogSession | null; after: RlogSession | null } {
+/** What a record says, derived once per syntax tree (trees of memoized bodies are shared). */
+interface DerivedBody {
+  readonly body: Body;
+  readonly kernel: string | undefined;
+  readonly module: string | undefined;
+  readonly category: readonly EcsCategory[];
+  readonly type: readonly EcsType[];
+}
+
+const derived = new WeakMap<RecordAst, DerivedBody>();
+
+function deriveBody(ast: LineAst): DerivedBody {
+  let d = derived.get(ast.record);
+  if (d === undefined) {
+    const body = bodyOf(ast);
+    // Shared by every event of this record body: frozen, so no consumer can change another's.
+    if (body.details !== undefined) Object.freeze(body.details);
+    const mod = moduleOf(body.path, undefined);
+    const { category, type } = classify(body.action, mod.module !== undefined);
+    d = { body, kernel: mod.kernel, module: mod.module, category, type };
+    // A free-text body lives in the line, which differs between lines with the same record:
+    // only records without free text are shared across lines.
+    if (!('text' in ast.record) || ast.record.text === null) derived.set(ast.record, d);
+  }
+  return d;
+}
+
+function bodyOf(ast: LineAst): Body {
   const r = ast.record;
   switch (r.kind) {
     case 'session.start': {
-      const started = sessionOfRecord(ast, session);
       const body: Body = { action: 'session.start' };
       for (const { key, value } of r.kv) {
         if (key === 'snapshot') body.snapshot = displayText(String(value));
         else if (key !== 'session' && key !== 'host' && key !== 'version') (body.details ??= {})[key] = kvValue(value);
       }
-      return { body, session: started, after: started };
+      return body;
     }
     case 'session.end': {
       const body: Body = { action: 'session.end' };
@@ -105,44 +131,44 @@ function bodyOf(ast: LineAst, session: RlogSession | null): { body: Body; sessio
           if (ns !== undefined) body.durationNs = ns;
         } else (body.details ??= {})[key] = kvValue(value);
       }
-      return { body, session, after: null };
+      return body;
     }
     case 'check': {
       const body: Body = { action: 'check.file', status: r.status, path: displayText(r.path) };
       applyDetail(body, r.detail, null);
-      return { body, session, after: session };
+      return body;
     }
     case 'restore': {
       const body: Body = { action: 'restore.file', status: r.status, path: displayText(r.path), snapshot: displayText(r.snapshot) };
       applyDetail(body, r.detail, 'bytes');
-      return { body, session, after: session };
+      return body;
     }
     case 'snapshot.mount': {
       const body: Body = { action: 'snapshot.mount', status: r.status, snapshot: displayText(r.snapshot) };
       if (r.image !== null) body.path = displayText(r.image);
       applyDetail(body, r.detail, null);
-      return { body, session, after: session };
+      return body;
     }
     case 'error':
     case 'warn': {
       const body: Body = { action: r.kind === 'error' ? 'error' : 'warning', status: r.kind === 'error' ? 'error' : 'warning', code: r.code };
       if (r.text !== null) body.text = body.errorMessage = displayText(ast.line.slice(r.text.start, r.text.end));
-      return { body, session, after: session };
+      return body;
     }
     case 'summary': {
       const body: Body = { action: 'session.summary' };
       for (const { key, value } of r.kv) (body.details ??= {})[key] = kvValue(value);
-      return { body, session, after: session };
+      return body;
     }
     case 'reboot': {
       const body: Body = { action: 'reboot' };
       if (r.delay !== null) body.details = { delay: r.delay };
-      return { body, session, after: session };
+      return body;
     }
     case 'other': {
       const body: Body = { action: r.words.map((w) => w.toLowerCase().replace(/_/g, '.')).join('.') };
       if (r.text !== null) body.text = displayText(ast.line.slice(r.text.start, r.text.end));
-      return { body, session, after: session };
+      return body;
     }
   }
 }
@@ -154,24 +180,26 @@ export function sessionOfRecord(ast: LineAst, current: RlogSession | null): Rlog
   return { id: kvString(r.kv, 'session') ?? '', host: kvString(r.kv, 'host') ?? '', version: kvString(r.kv, 'version') ?? '' };
 }
 
-// Records come many to a second: the last instant's text is reused.
-let lastMs = NaN;
-let lastIso = '';
+// Records come many to a second: the text of the last second is reused, the milliseconds added.
+let lastSecond = NaN;
+let lastPrefix = '';
 function isoTime(ms: number): string {
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastPrefix = new Date(second * 1000).toISOString().slice(0, 20);
   }
-  return lastIso;
+  const frac = ms - second * 1000;
+  return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
 
 export function normalizeRecord(input: RecordInput, session: RlogSession | null, source: RlogSource): RecordResult {
   const { ast } = input;
   const instant = toInstant(ast.timestamp, source.timeZone ?? 'UTC');
   if (!instant.ok) return { ok: false, column: ast.timestamp.column, message: instant.message };
-  const { body, session: own, after } = bodyOf(ast, session);
-  const mod = moduleOf(body.path, undefined);
-  const { category, type } = classify(body.action, mod.module !== undefined);
+  const { body, kernel, module, category, type } = deriveBody(ast);
+  const own = sessionOfRecord(ast, session);
+  const after = ast.record.kind === 'session.end' ? null : own;
 
   const messageParts = body.text !== undefined ? [body.text, ...input.continuation] : input.continuation;
 
@@ -189,8 +217,8 @@ export function normalizeRecord(input: RecordInput, session: RlogSession | null,
     rec.session = own.id;
     rec.correlation_id = own.id;
   }
-  if (mod.kernel !== undefined) rec.kernel = mod.kernel;
-  if (mod.module !== undefined) rec.module = mod.module;
+  if (kernel !== undefined) rec.kernel = kernel;
+  if (module !== undefined) rec.module = module;
   if (body.snapshot !== undefined) rec.snapshot = body.snapshot;
   if (body.details !== undefined) rec.details = body.details;
 

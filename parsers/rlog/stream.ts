@@ -9,8 +9,10 @@
  * follower can checkpoint it with the offset and resume mid-file with the right session.
  */
 import type { DeadLetter, ParsedItem, RlogDeadLetterReason } from '../event.js';
-import { stableId } from '../id.js';
+import { stableId, stableIdOfText } from '../id.js';
 import { originalText, displayText } from '../text.js';
+
+const NO_CONTINUATION: readonly string[] = Object.freeze([]);
 import { parseRecordLine } from './line.js';
 import { normalizeRecord, sessionOfRecord, type RlogSession, type RlogSource } from './record.js';
 import type { LineAst, TimestampToken } from './ast.js';
@@ -54,11 +56,14 @@ interface Pending {
   /** Where the line's text starts, past leading NULs. */
   readonly textStart: number;
   rawEnd: number;
-  readonly continuation: string[];
+  /** The record line as a byte string, reused for its id and original when it has no continuation. */
+  readonly text: string;
+  continuation: string[] | null;
   lines: number;
   ignored: number;
   /** The context as it was before this record: where a resume must start. */
-  readonly before: { readonly session: RlogSession | null; readonly previous: RlogContext['previous']; readonly line: number };
+  readonly beforeSession: RlogSession | null;
+  readonly beforePrevious: RlogContext['previous'];
 }
 
 const LF = 0x0a;
@@ -110,7 +115,15 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
   let pending: Pending | null = null;
   // Everything before `safe` is final: a resume starts there with `safeContext`.
   let safe = pos;
-  let safeContext = { line, session, previous };
+  let safeLine = line;
+  let safeSession = session;
+  let safePrevious = previous;
+  const markSafe = (): void => {
+    safe = pos;
+    safeLine = line;
+    safeSession = session;
+    safePrevious = previous;
+  };
 
   const deadLetter = (start: number, end: number, reason: RlogDeadLetterReason, column: number, message: string, lineNo: number, ts?: TimestampToken): void => {
     // An over-long line is known by its first bytes, whether its end had arrived or not.
@@ -140,33 +153,30 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
     if (pending === null) return;
     const p: Pending = pending;
     pending = null;
-    const raw = chunk.subarray(p.start, p.rawEnd);
     const offset = base + p.start;
+    // A one-line record without leading NULs is its line: no second conversion of its bytes.
+    const rawText = p.continuation === null && p.textStart === p.start ? p.text : chunk.toString('latin1', p.start, p.rawEnd);
     const own = sessionOfRecord(p.ast, session);
-    const hostForId = own?.host ?? source.host ?? '';
-    const sessionForId = own?.id ?? '';
     const result = normalizeRecord(
       {
         ast: p.ast,
         offset,
-        id: stableId(`rlog\n${hostForId}\n${sessionForId}\n${offset}\n`, raw),
-        original: originalText(raw, Number.MAX_SAFE_INTEGER),
-        continuation: p.continuation,
+        id: stableIdOfText(`rlog\n${own?.host ?? source.host ?? ''}\n${own?.id ?? ''}\n${offset}\n`, rawText),
+        original: displayText(rawText),
+        continuation: p.continuation ?? NO_CONTINUATION,
       },
       session,
       source,
     );
+    tally.continuations += p.lines - 1;
+    tally.ignored += p.ignored;
     if (result.ok) {
       items.push({ kind: 'event', event: result.event });
       session = result.session;
       tally.records++;
-      tally.continuations += p.lines - 1;
-      tally.ignored += p.ignored;
     } else {
       // The continuations of a record whose timestamp cannot be read go down with it.
       deadLetter(p.start, p.rawEnd, 'bad-timestamp', result.column + p.textStart - p.start, result.message, p.line);
-      tally.continuations += p.lines - 1;
-      tally.ignored += p.ignored;
     }
   };
 
@@ -183,14 +193,10 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
           previous = 'malformed';
           skipping = true;
           pos = chunk.length;
-          safe = pos;
-          safeContext = { line, session, previous };
+          markSafe();
         } else if (skipping) {
           pos = chunk.length;
-          if (pending === null) {
-            safe = pos;
-            safeContext = { line, session, previous };
-          }
+          if (pending === null) markSafe();
         }
         break;
       }
@@ -204,10 +210,7 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
     if (skipping) {
       skipping = false;
       pos = next;
-      if (pending === null) {
-        safe = pos;
-        safeContext = { line, session, previous };
-      }
+      if (pending === null) markSafe();
       continue;
     }
     const end = lf > pos && chunk[lf - 1] === CR ? lf - 1 : lf;
@@ -230,7 +233,7 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       if (pending !== null) {
         let from = text;
         while (from < end && (chunk[from] === SP || chunk[from] === TAB)) from++;
-        pending.continuation.push(displayText(chunk.toString('latin1', from, end)));
+        (pending.continuation ??= []).push(displayText(chunk.toString('latin1', from, end)));
         pending.rawEnd = end;
         pending.lines++;
       } else {
@@ -239,10 +242,10 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       }
     } else {
       flush();
-      const parsed = parseRecordLine(chunk.toString('latin1', text, end));
+      const lineText = chunk.toString('latin1', text, end);
+      const parsed = parseRecordLine(lineText);
       if (parsed.ok) {
-        const before = { session, previous, line: lineNo };
-        pending = { start: pos, line: lineNo, ast: parsed.ast, textStart: text, rawEnd: end, continuation: [], lines: 1, ignored: 0, before };
+        pending = { start: pos, line: lineNo, ast: parsed.ast, textStart: text, rawEnd: end, text: lineText, continuation: null, lines: 1, ignored: 0, beforeSession: session, beforePrevious: previous };
         previous = 'record';
       } else {
         deadLetter(pos, end, parsed.reason, parsed.column + text - pos, parsed.message, lineNo, parsed.timestamp);
@@ -250,24 +253,23 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       }
     }
     pos = next;
-    if (pending === null) {
-      safe = pos;
-      safeContext = { line, session, previous };
-    }
+    if (pending === null) markSafe();
   }
 
   if (final) {
     flush();
-    safe = chunk.length;
-    safeContext = { line, session, previous };
+    pos = chunk.length;
+    markSafe();
   } else if (pending !== null) {
     const p: Pending = pending;
     safe = p.start;
-    safeContext = p.before;
+    safeLine = p.line;
+    safeSession = p.beforeSession;
+    safePrevious = p.beforePrevious;
   }
   return {
     items,
-    context: { offset: base + safe, line: safeContext.line, session: safeContext.session, previous: safeContext.previous, skipping: final ? false : skipping && safe === chunk.length },
+    context: { offset: base + safe, line: safeLine, session: safeSession, previous: safePrevious, skipping: final ? false : skipping && safe === chunk.length },
     consumed: safe,
     tally,
   };

@@ -41,3 +41,43 @@ describe('ParsePool', () => {
     }
   });
 });
+
+describe('ParsePool.parseFile', () => {
+  it.each(['rlog', 'ops'] as const)('%s: streams a file through small blocks, as NDJSON equal to one reader', async (format) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const lines = format === 'rlog' ? rlogLines(5, 30000) : opsLines(5, 30000);
+    const bytes = Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), sampleBytes(format === 'rlog' ? 'quirks.rlog' : 'quirks.ops.jsonl')]);
+    const file = join(mkdtempSync(join(tmpdir(), 'kintsugi-pool-')), 'log');
+    writeFileSync(file, bytes);
+    const source = { path: file, host: 'cfg' };
+    let events = '';
+    let dead = '';
+    const counts = await pool.parseFile(file, format, source, async (piece) => {
+      events += piece.events;
+      dead += piece.deadLetters;
+    }, { blockBytes: 64 * 1024, readTime: FIXED_NOW });
+    const { items, reader } = readWhole(bytes, format, source);
+    expect(events).toBe(items.flatMap((i) => (i.kind === 'event' ? [`${JSON.stringify(i.event)}\n`] : [])).join(''));
+    expect(dead).toBe(items.flatMap((i) => (i.kind === 'dead-letter' ? [`${JSON.stringify(i.deadLetter)}\n`] : [])).join(''));
+    expect(counts).toEqual(reader.counts);
+  });
+
+  it('falls back to one thread when a log has nowhere to cut, with the same result', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    // One endless session: no SESSION START after the first line.
+    const body = Array.from({ length: 20000 }, (_, i) => `[2026-01-01 00:00:00] CHECK /lib/modules/3.2.7/m${i}.ko OK`);
+    const bytes = Buffer.from(`[2026-01-01 00:00:00] SESSION START version=3.2.7 host=h session=s\n${body.join('\n')}\n`);
+    const file = join(mkdtempSync(join(tmpdir(), 'kintsugi-pool-')), 'log');
+    writeFileSync(file, bytes);
+    let events = '';
+    await pool.parseFile(file, 'rlog', { path: file }, async (piece) => {
+      events += piece.events;
+    }, { blockBytes: 64 * 1024, maxCarryBytes: 256 * 1024, readTime: FIXED_NOW });
+    const { items } = readWhole(bytes, 'rlog', { path: file });
+    expect(events).toBe(items.flatMap((i) => (i.kind === 'event' ? [`${JSON.stringify(i.event)}\n`] : [])).join(''));
+  });
+});
