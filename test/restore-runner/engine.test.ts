@@ -156,6 +156,45 @@ describe('tree restores', () => {
   });
 });
 
+describe('prune', () => {
+  it('reclaims the data of forgotten snapshots, repacking partly used packs, and every snapshot left still restores', async () => {
+    const src = join(dir, 'src');
+    makeTree(src, 30, 1);
+    const a = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
+    for (let i = 0; i < 30; i += 3) writeFileSync(join(src, i % 2 === 0 ? 'sub' : '', `f${i}`), content(500 + i, 7000));
+    const b = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
+    const before = repo.listPackFiles().reduce((s, f) => s + statSync(f.path).size, 0);
+    repo.removeSnapshot(a.id);
+    const { prune } = await import('../../restore-runner/prune/prune.js');
+    const dry = prune(repo, pub, true);
+    expect(dry.blobsRemoved).toBeGreaterThan(0);
+    expect(repo.listPackFiles().reduce((s, f) => s + statSync(f.path).size, 0)).toBe(before);
+    const r = prune(repo, pub);
+    expect(r.packsDeleted + r.packsRepacked).toBeGreaterThan(0);
+    expect(r.blobsRemoved).toBe(dry.blobsRemoved);
+    const after = repo.listPackFiles().reduce((s, f) => s + statSync(f.path).size, 0);
+    expect(after).toBeLessThan(before);
+    const { verifyRepository } = await import('../../restore-runner/verify/verify.js');
+    expect(verifyRepository(repo, { trustedKey: pub, readData: true })).toMatchObject({ ok: true, problems: [], hints: [] });
+    expect(repo.listIndexIds()).toHaveLength(1);
+    const out = join(dir, 'out');
+    await restore(repo, { snapshot: b.id, target: out, mode: 'full', trustedKey: pub, progress: false });
+    expect(describeTree(out)).toEqual(describeTree(src));
+    // Nothing left to reclaim.
+    expect(prune(repo, pub)).toMatchObject({ packsDeleted: 0, packsRepacked: 0, blobsRemoved: 0 });
+  });
+
+  it('refuses to prune while a snapshot fails verification (its data might still be needed)', async () => {
+    const src = join(dir, 'src');
+    makeTree(src, 3);
+    const a = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
+    const p = repo.snapshotPath(a.id);
+    writeFileSync(p, readFileSync(p, 'utf8').replace('"host":"h"', '"host":"x"'));
+    const { prune } = await import('../../restore-runner/prune/prune.js');
+    expect(() => prune(repo, pub)).toThrow(expect.objectContaining({ code: 'RST_ERR_VERIFY_FAILED' }));
+  });
+});
+
 describe('locks', () => {
   it('two writers cannot hold the repository; readers share it but not with a writer', () => {
     const w = acquireLock(repo.dir, 'exclusive', 'test writer');
