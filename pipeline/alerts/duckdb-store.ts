@@ -1,0 +1,223 @@
+/**
+ * The DuckDB AlertStore: `<data>/alerts.duckdb`, its own file beside the event store's (which it
+ * never opens), so alerting writes never wait on ingest's writes.
+ *
+ * Tables (schema version 1):
+ *   alerts         id (primary key), ts_ms (firing time), rule_id, status, host, module, doc
+ *                  (the whole alert as JSON text)
+ *   alert_hosts    alert id, host: `related.hosts`, for the host filter
+ *   kintsugi_meta  key/value: schema_version, checkpoint (the evaluator's event-store seq)
+ *
+ * Writes are upserts by id in one transaction with the checkpoint. Every value from a caller is a
+ * bound parameter. DuckDB lets one process open a file for writing: while `kintsugi serve` holds
+ * it, `kintsugi alerts` asks the service.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIGINT, DuckDBConnection, DuckDBInstance, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { isAlert, type Alert } from './alert.js';
+import { ALERTS_FILE_NAME, checkAlertFilter, checkBatch, checkLimit, decodeAlertCursor, encodeAlertCursor, type AlertFilter, type AlertPage, type AlertPageRequest, type AlertStore, type PutResult } from './alert-store.js';
+import { AlertStoreError } from './errors.js';
+
+export const ALERTS_SCHEMA_VERSION = 1;
+
+export interface DuckDbAlertStoreOptions {
+  readonly dataDir: string;
+  /** DuckDB's memory limit (default 64MB: alerts are few). */
+  readonly memoryLimit?: string;
+  /** DuckDB worker threads (default 1). */
+  readonly threads?: number;
+}
+
+function cause(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs tasks one at a time, in call order. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+class Params {
+  readonly values: DuckDBValue[] = [];
+  readonly types: DuckDBType[] = [];
+  text(v: string): string {
+    this.values.push(v);
+    this.types.push(VARCHAR);
+    return `$${this.values.length}`;
+  }
+  int(v: number): string {
+    this.values.push(BigInt(v));
+    this.types.push(BIGINT);
+    return `$${this.values.length}`;
+  }
+}
+
+export class DuckDbAlertStore implements AlertStore {
+  private readonly queue = new SerialQueue();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly c: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDbAlertStoreOptions): Promise<DuckDbAlertStore> {
+    const path = join(options.dataDir, ALERTS_FILE_NAME);
+    let instance: DuckDBInstance;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      instance = await DuckDBInstance.create(path, { memory_limit: options.memoryLimit ?? '64MB', threads: String(options.threads ?? 1) });
+    } catch (err) {
+      if (/lock/i.test(cause(err))) throw new AlertStoreError('PIP_ERR_ALERTS_LOCKED', [path, cause(err)], { cause: err });
+      throw new AlertStoreError('PIP_ERR_ALERTS_OPEN_FAILED', [path, cause(err)], { cause: err });
+    }
+    try {
+      const c = await instance.connect();
+      await c.run('CREATE TABLE IF NOT EXISTS kintsugi_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)');
+      const found = (await c.runAndReadAll("SELECT value FROM kintsugi_meta WHERE key = 'schema_version'")).getRows()[0];
+      if (found === undefined) {
+        await c.run('BEGIN TRANSACTION');
+        await c.run('CREATE TABLE IF NOT EXISTS alerts (id VARCHAR PRIMARY KEY, ts_ms BIGINT NOT NULL, rule_id VARCHAR NOT NULL, status VARCHAR NOT NULL, host VARCHAR, module VARCHAR, doc VARCHAR NOT NULL)');
+        await c.run('CREATE TABLE IF NOT EXISTS alert_hosts (id VARCHAR NOT NULL, host VARCHAR NOT NULL)');
+        await c.run("INSERT INTO kintsugi_meta VALUES ('schema_version', $1), ('checkpoint', '0')", [String(ALERTS_SCHEMA_VERSION)], [VARCHAR]);
+        await c.run('COMMIT');
+      } else if (found[0] !== String(ALERTS_SCHEMA_VERSION)) {
+        throw new AlertStoreError('PIP_ERR_ALERTS_OPEN_FAILED', [path, `schema version ${String(found[0])}, this Kintsugi reads ${ALERTS_SCHEMA_VERSION}`]);
+      }
+      return new DuckDbAlertStore(path, instance, c);
+    } catch (err) {
+      instance.closeSync();
+      if (err instanceof AlertStoreError) throw err;
+      throw new AlertStoreError('PIP_ERR_ALERTS_OPEN_FAILED', [path, cause(err)], { cause: err });
+    }
+  }
+
+  put(alerts: readonly Alert[], checkpoint?: number): Promise<PutResult> {
+    this.assertOpen('put');
+    const batch = checkBatch(alerts);
+    return this.queue.run(async () => {
+      this.assertOpen('put');
+      const c = this.c;
+      try {
+        await c.run('BEGIN TRANSACTION');
+        let written = 0;
+        let unchanged = 0;
+        for (const alert of batch) {
+          const doc = JSON.stringify(alert);
+          const id = alert.event.id;
+          const before = (await c.runAndReadAll('SELECT doc FROM alerts WHERE id = $1', [id], [VARCHAR])).getRows()[0];
+          if (before !== undefined && before[0] === doc) {
+            unchanged++;
+            continue;
+          }
+          const values = [BigInt(Date.parse(alert['@timestamp'])), alert.rule.id, alert.recovery.alert.status, alert.host?.name ?? null, alert.recovery.module ?? null, doc];
+          if (before === undefined) {
+            await c.run('INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, ...values], [VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
+          } else {
+            await c.run('UPDATE alerts SET ts_ms = $2, rule_id = $3, status = $4, host = $5, module = $6, doc = $7 WHERE id = $1', [id, ...values], [VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
+            await c.run('DELETE FROM alert_hosts WHERE id = $1', [id], [VARCHAR]);
+          }
+          for (const host of alert.related.hosts) await c.run('INSERT INTO alert_hosts VALUES ($1, $2)', [id, host], [VARCHAR, VARCHAR]);
+          written++;
+        }
+        if (checkpoint !== undefined) {
+          await c.run("UPDATE kintsugi_meta SET value = CAST(greatest(CAST(value AS BIGINT), $1) AS VARCHAR) WHERE key = 'checkpoint'", [BigInt(checkpoint)], [BIGINT]);
+        }
+        await c.run('COMMIT');
+        return { written, unchanged };
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw new AlertStoreError('PIP_ERR_ALERTS_WRITE_FAILED', [batch.length, cause(err)], { cause: err });
+      }
+    });
+  }
+
+  async get(id: string): Promise<Alert | null> {
+    const params = new Params();
+    const rows = await this.read('get', `SELECT id, doc FROM alerts WHERE id = ${params.text(id)}`, params);
+    const row = rows[0];
+    return row === undefined ? null : parseDoc(row);
+  }
+
+  async query(filter: AlertFilter, page: AlertPageRequest): Promise<AlertPage> {
+    this.assertOpen('query');
+    const f = checkAlertFilter(filter);
+    const limit = checkLimit(page.limit);
+    const after = page.cursor === undefined ? null : decodeAlertCursor(page.cursor);
+    const params = new Params();
+    const where = ['TRUE'];
+    if (f.rules !== null) where.push(`rule_id IN (${[...f.rules].map((r) => params.text(r)).join(', ')})`);
+    if (f.statuses !== null) where.push(`status IN (${[...f.statuses].map((s) => params.text(s)).join(', ')})`);
+    if (f.host !== null) {
+      const h = params.text(f.host);
+      where.push(`(host = ${h} OR id IN (SELECT id FROM alert_hosts WHERE host = ${h}))`);
+    }
+    if (f.module !== null) where.push(`module = ${params.text(f.module)}`);
+    if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
+    if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
+    if (after !== null) {
+      const ts = params.int(after.tsMs);
+      where.push(`(ts_ms > ${ts} OR (ts_ms = ${ts} AND id > ${params.text(after.id)}))`);
+    }
+    const sql = `SELECT id, doc, ts_ms FROM alerts WHERE ${where.join(' AND ')} ORDER BY ts_ms, id${limit === null ? '' : ` LIMIT ${params.int(limit + 1)}`}`;
+    const rows = await this.read('query', sql, params);
+    const alerts = rows.slice(0, limit ?? rows.length).map(parseDoc);
+    if (limit === null || rows.length <= limit) return { alerts, nextCursor: null };
+    const last = alerts.at(-1) as Alert;
+    return { alerts, nextCursor: encodeAlertCursor({ tsMs: Date.parse(last['@timestamp']), id: last.event.id }) };
+  }
+
+  async current(): Promise<readonly Alert[]> {
+    const rows = await this.read('current', "SELECT id, doc FROM alerts WHERE status <> 'withdrawn' ORDER BY ts_ms, id", new Params());
+    return rows.map(parseDoc);
+  }
+
+  async checkpoint(): Promise<number> {
+    const rows = await this.read('checkpoint', "SELECT value FROM kintsugi_meta WHERE key = 'checkpoint'", new Params());
+    const n = Number(rows[0]?.[0] ?? 0);
+    return Number.isSafeInteger(n) ? n : 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.run(async () => undefined);
+    this.c.closeSync();
+    this.instance.closeSync();
+  }
+
+  private read(operation: string, sql: string, params: Params): Promise<DuckDBValue[][]> {
+    this.assertOpen(operation);
+    return this.queue.run(async () => {
+      this.assertOpen(operation);
+      try {
+        return (await this.c.runAndReadAll(sql, params.values, params.types)).getRows();
+      } catch (err) {
+        throw new AlertStoreError('PIP_ERR_ALERTS_QUERY_FAILED', [operation, cause(err)], { cause: err });
+      }
+    });
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new AlertStoreError('PIP_ERR_ALERTS_CLOSED', [operation]);
+  }
+}
+
+function parseDoc(row: DuckDBValue[]): Alert {
+  const id = typeof row[0] === 'string' ? row[0] : '(unknown id)';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof row[1] === 'string' ? row[1] : '');
+  } catch {
+    throw new AlertStoreError('PIP_ERR_ALERTS_CORRUPT_DOCUMENT', [id, 'not JSON']);
+  }
+  if (!isAlert(parsed) || parsed.event.id !== id) throw new AlertStoreError('PIP_ERR_ALERTS_CORRUPT_DOCUMENT', [id, 'not an alert of this id']);
+  return parsed;
+}

@@ -1,0 +1,174 @@
+/**
+ * The alert evaluator: follows the event store in write order (`eventsSince(seq)`), so late and
+ * out-of-order events are seen when they are committed, feeds them to the rule engine and writes
+ * the alert changes with its new position to the alert store, in one transaction. It reads only
+ * committed events, on the store's read connection: ingest never waits for it.
+ *
+ * After a restart it rebuilds the engine from the stores: the rules' events are asked of the
+ * event store with the rules' own filters (every selector is an EventStore filter), the alerts of
+ * the alert store are seeded, and it follows on from its checkpoint. Events fed twice (by the
+ * rebuild and again by following) count once: the engine keys them by `event.id`.
+ */
+import type { Log } from '../../collectors/source.js';
+import type { RecoveryEvent } from '../../parsers/event.js';
+import { RuleEngine, type AlertChange } from '../rules/engine.js';
+import type { Rule, Selector } from '../rules/rule.js';
+import type { KeyField } from '../rules/schema.js';
+import type { EventFilter, EventStore, GroupField } from '../store/event-store.js';
+import type { AlertStore } from './alert-store.js';
+
+export interface EvaluatorOptions {
+  /** Pause when the evaluator caught up with the store (default 100 ms). */
+  readonly pollIntervalMs?: number;
+  /** Events read per page (default 10,000). */
+  readonly pageSize?: number;
+  /** The clock (milliseconds since the epoch); the system clock by default. */
+  readonly now?: () => number;
+  readonly log?: Log;
+  /** Told of every change once it is stored (the runner's hook, the benchmark's probe). */
+  readonly onChanges?: (changes: readonly AlertChange[]) => void;
+}
+
+/** Key fields that are also a GroupField and an EventFilter field (single-field known keys). */
+const KNOWN_KEY_FIELDS: Partial<Record<KeyField, { group: GroupField; filter: 'host' | 'instance' | 'module' | 'code' | 'correlationId' }>> = {
+  host: { group: 'host', filter: 'host' },
+  instance: { group: 'instance', filter: 'instance' },
+  module: { group: 'module', filter: 'module' },
+  code: { group: 'code', filter: 'code' },
+  correlation_id: { group: 'correlationId', filter: 'correlationId' },
+};
+
+export class AlertEvaluator {
+  private readonly engine: RuleEngine;
+  private readonly now: () => number;
+  private seq = 0;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private lastCheckpointWrite = -Infinity;
+  private lastEvaluation = -Infinity;
+  private checkpointed = 0;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly alerts: AlertStore,
+    readonly rules: readonly Rule[],
+    private readonly options: EvaluatorOptions = {},
+  ) {
+    this.engine = new RuleEngine(rules);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The last event-store seq evaluated. */
+  get position(): number {
+    return this.seq;
+  }
+
+  /** Rebuilds the state from both stores (see the header). Called by start(); public for tests. */
+  async rebuild(): Promise<void> {
+    this.seq = await this.alerts.checkpoint();
+    this.checkpointed = this.seq;
+    if (this.seq === 0) return; // nothing evaluated yet: following from the start sees everything
+    for (const rule of this.rules) {
+      const selectors: Selector[] = rule.type === 'sequence' ? [rule.first, rule.then] : [rule.match];
+      for (const s of selectors) await this.feedQuery(s.filter);
+      if (rule.type === 'absence' && rule.known !== null) await this.feedKnown(rule.groupBy, rule.known.filter);
+    }
+    this.engine.seed(await this.alerts.current());
+  }
+
+  private async feedQuery(filter: EventFilter): Promise<void> {
+    let cursor: string | null = null;
+    do {
+      const page = await this.events.queryEvents(filter, { limit: 10_000, ...(cursor !== null ? { cursor } : {}) });
+      if (!page.ok) throw page.error;
+      this.engine.ingest(page.events);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+  }
+
+  /** The earliest known event of each key: one count and one first-event query per key. */
+  private async feedKnown(groupBy: readonly KeyField[], filter: EventFilter): Promise<void> {
+    const only = groupBy.length === 1 ? KNOWN_KEY_FIELDS[groupBy[0] as KeyField] : undefined;
+    if (only === undefined) return this.feedQuery(filter);
+    const counts = await this.events.countBy(only.group, filter);
+    if (!counts.ok) throw counts.error;
+    for (const { key } of counts.counts) {
+      if (key === null) continue;
+      const page = await this.events.queryEvents({ ...filter, [only.filter]: key }, { limit: 1 });
+      if (!page.ok) throw page.error;
+      this.engine.ingest(page.events);
+    }
+  }
+
+  /**
+   * Evaluates every event committed so far and what came due by now; returns the changes it
+   * stored. Each page's changes and position are one alert-store transaction.
+   */
+  async runOnce(): Promise<AlertChange[]> {
+    const pageSize = this.options.pageSize ?? 10_000;
+    const all: AlertChange[] = [];
+    for (;;) {
+      const page = await this.events.eventsSince(this.seq, pageSize);
+      if (!page.ok) throw page.error;
+      const batch: RecoveryEvent[] = page.events.map((e) => e.event);
+      this.engine.ingest(batch);
+      const caughtUp = page.events.length < pageSize;
+      // Behind a backlog (a batch import), evaluate once caught up, or at least every second:
+      // fewer answers that the next page's events would change.
+      if (caughtUp || performance.now() - this.lastEvaluation >= 1000) {
+        this.lastEvaluation = performance.now();
+        const changes = this.engine.evaluate(this.now());
+        const moved = page.lastSeq !== this.checkpointed;
+        // The position alone is written at most once a second: a restart re-reads a second at most.
+        if (changes.length > 0 || (moved && performance.now() - this.lastCheckpointWrite >= 1000)) {
+          await this.alerts.put(changes.map((c) => c.alert), page.lastSeq);
+          this.lastCheckpointWrite = performance.now();
+          this.checkpointed = page.lastSeq;
+        }
+        if (changes.length > 0) {
+          for (const c of changes) this.options.log?.info({ rule: c.alert.rule.id, key: c.alert.recovery.alert.key, alert: c.alert.event.id, status: c.alert.recovery.alert.status, change: c.kind, count: c.alert.recovery.alert.count }, `alert ${c.kind}`);
+          this.options.onChanges?.(changes);
+          all.push(...changes);
+        }
+      }
+      this.seq = page.lastSeq;
+      if (caughtUp) return all;
+    }
+  }
+
+  /** Rebuilds, then follows the store until stop(). A failing pass is logged and tried again. */
+  async start(): Promise<void> {
+    await this.rebuild();
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    const pause = this.options.pollIntervalMs ?? 100;
+    while (!this.stopped) {
+      try {
+        await this.runOnce();
+      } catch (err: unknown) {
+        if (this.stopped) return;
+        this.options.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'alert evaluation failed; trying again');
+      }
+      if (this.stopped) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Stops following after the pass under way; the checkpoint of the last page is stored. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    this.running = null;
+  }
+}
