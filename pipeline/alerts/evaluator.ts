@@ -164,11 +164,20 @@ export class AlertEvaluator {
     }
   }
 
-  /** Stops following after the pass under way; the checkpoint of the last page is stored. */
+  /** Stores the position when it moved since the last write. */
+  async flush(): Promise<void> {
+    if (this.seq === this.checkpointed) return;
+    await this.alerts.put([], this.seq);
+    this.checkpointed = this.seq;
+    this.lastCheckpointWrite = performance.now();
+  }
+
+  /** Stops following after the pass under way, and stores the position. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.running;
     this.running = null;
+    await this.flush();
   }
 }

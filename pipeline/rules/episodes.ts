@@ -15,6 +15,7 @@
  * - sequence: a `first` event without a `then` event at or after it and less than W later holds
  *   from first + W until the first `then` after it (or on); overlapping holds are one episode.
  */
+import { compareCodePoints } from '../store/record.js';
 
 /** What a rule keeps of a matching event. */
 export interface Hit {
@@ -43,7 +44,7 @@ export interface Episode {
 
 /** Event-time order: @timestamp, then event.id by code point. */
 export function compareHits(a: Hit, b: Hit): number {
-  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.ts - b.ts || compareCodePoints(a.id, b.id);
 }
 
 export function thresholdEpisodes(hits: readonly Hit[], threshold: number, windowMs: number, distinct: boolean, horizon: number): Episode[] {
