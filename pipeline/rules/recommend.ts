@@ -59,7 +59,7 @@ export function recommend(rule: Rule, group: Readonly<Record<string, string>>, h
     case 'sequence': {
       const cid = group['correlation_id'];
       if (cid !== undefined) actions.push(`read the trace: kintsugi query trace ${cid}`);
-      if (rule.first.spec.action === 'restore.start') actions.push('check the restore runner: if it stopped, start it again (a job resumes or is marked failed, never left half-written)');
+      if (rule.first.spec.action === 'restore.start') actions.push('check the restore runner - if it stopped, start it again (a job resumes or is marked failed, never left half-written)');
       else actions.push(`investigate why "${String(rule.then.spec.action ?? 'the second event')}" did not follow within ${rule.window}`);
       break;
     }
