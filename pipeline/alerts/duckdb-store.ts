@@ -99,7 +99,7 @@ export class DuckDbAlertStore implements AlertStore {
     }
   }
 
-  put(alerts: readonly Alert[], checkpoint?: number): Promise<PutResult> {
+  async put(alerts: readonly Alert[], checkpoint?: number): Promise<PutResult> {
     this.assertOpen('put');
     const batch = checkBatch(alerts);
     return this.queue.run(async () => {
