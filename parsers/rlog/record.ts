@@ -104,9 +104,9 @@ function deriveBody(ast: LineAst): DerivedBody {
     const mod = moduleOf(body.path, undefined);
     const { category, type } = classify(body.action, mod.module !== undefined);
     d = { body, kernel: mod.kernel, module: mod.module, category, type };
-    // A free-text body lives in the line, which differs between lines with the same record:
-    // only records without free text are shared across lines.
-    if (!('text' in ast.record) || ast.record.text === null) derived.set(ast.record, d);
+    // A tree is shared only by lines with the same text after the timestamp (line.ts), so even
+    // free text taken from the line is the same for every line that shares it.
+    derived.set(ast.record, d);
   }
   return d;
 }
