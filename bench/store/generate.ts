@@ -2,7 +2,8 @@
  * A seeded generator of realistic normalized events for the store benchmark: 3.2 sessions
  * (start, snapshot mount, a run of module checks, restores, errors, summary, end) and 4.2
  * restores (start, blocks and files with parent links, end) plus stray 4.2 checks, over ~2000
- * hosts, spread over `spanDays` days. The same seed gives the same events.
+ * hosts, spread over `spanDays` days, in time order or not (`order`). The same seed gives the
+ * same events.
  */
 import type { Dataset, RecoveryEvent } from '../../parsers/event.js';
 
@@ -12,6 +13,13 @@ export interface GeneratorOptions {
   /** Events are timed from `startMs` over this many days. */
   readonly spanDays: number;
   readonly startMs: number;
+  /**
+   * 'time': groups start in time order over the span (with up to an hour of jitter), as live
+   * tailing stores them, given `totalEvents`; 'random': anywhere in the span, the worst case for
+   * DuckDB's zone maps on the time column.
+   */
+  readonly order: 'time' | 'random';
+  readonly totalEvents: number;
 }
 
 const MODULES = [
@@ -87,7 +95,11 @@ export class EventGenerator {
     const hostNo = this.int(hosts);
     const v42 = hostNo % 5 < 2; // 40 % of hosts are 4.2
     const host = `${v42 ? 'web' : 'db'}-${String(hostNo).padStart(4, '0')}`;
-    let t = startMs + this.int(spanDays * 86_400_000);
+    const progress = Math.min(1, this.serial / this.options.totalEvents);
+    let t =
+      this.options.order === 'random'
+        ? startMs + this.int(spanDays * 86_400_000)
+        : startMs + Math.floor(progress * spanDays * 86_400_000) + this.int(3_600_000);
     const kernel = v42 ? `4.2.${this.int(4)}` : `3.2.${this.int(8)}`;
     const dataset: Dataset = v42 ? 'recovery.v42' : 'recovery.v32';
     const logPath = v42 ? '/var/log/recovery/ops.jsonl' : '/var/log/recovery/recovery.log';

@@ -84,6 +84,11 @@ export interface DuckDbStoreOptions {
    * WAL costs a longer replay when the process is killed.
    */
   readonly checkpointThreshold?: string;
+  /**
+   * Documents of a page whose seqs span at most this many are read with one range scan, others
+   * one by one (default 250,000, about two row groups). A tuning knob; tests set 0.
+   */
+  readonly closeSeqSpan?: number;
 }
 
 /** Column order of `events` (the appender writes in this order). */
@@ -139,6 +144,9 @@ const INSERT_TRACE_RANGES =
 
 /** Pages up to this many events fetch their documents in a second step (see queryEvents). */
 const TWO_STEP_MAX = 256;
+
+/** A seq span read whole when fetching documents: about two of DuckDB's row groups. */
+const CLOSE_SEQ_SPAN = 250_000;
 
 const DEAD_LETTER_COLUMNS = [
   ['seq', 'BIGINT NOT NULL'],
@@ -286,6 +294,7 @@ export class DuckDbEventStore implements EventStore {
   private readonly writer: DuckDBConnection;
   private readonly reader: DuckDBConnection;
   private readonly now: () => Date;
+  private readonly closeSeqSpan: number;
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
   private seq: number;
@@ -300,7 +309,9 @@ export class DuckDbEventStore implements EventStore {
     now: () => Date,
     seq: number,
     deadSeq: number,
+    closeSeqSpan: number,
   ) {
+    this.closeSeqSpan = closeSeqSpan;
     this.path = path;
     this.instance = instance;
     this.writer = writer;
@@ -332,7 +343,8 @@ export class DuckDbEventStore implements EventStore {
       const reader = await instance.connect();
       const seq = await maxSeq(writer, 'events');
       const deadSeq = await maxSeq(writer, 'dead_letters');
-      return new DuckDbEventStore(path, instance, writer, reader, options.now ?? (() => new Date()), seq, deadSeq);
+      const now = options.now ?? (() => new Date());
+      return new DuckDbEventStore(path, instance, writer, reader, now, seq, deadSeq, options.closeSeqSpan ?? CLOSE_SEQ_SPAN);
     } catch (cause) {
       instance.closeSync();
       if (cause instanceof StoreError) throw cause;
@@ -635,15 +647,22 @@ export class DuckDbEventStore implements EventStore {
   }
 
   /**
-   * Documents by seq: one equality scan per seq, so that DuckDB decompresses only the vector
-   * holding each row (seq grows with every write, so zone maps find its row group). An IN list
-   * becomes a join that reads every document of the table.
+   * Documents by seq. When the seqs lie close together (events of one period, written together),
+   * one scan of their seq range; otherwise one equality scan per seq, so that DuckDB decompresses
+   * only the vectors holding them (seq grows with every write, so zone maps find the row groups).
+   * A bare IN list becomes a join that reads every document of the table.
    */
   private async fetchDocs(seqs: readonly number[]): Promise<Map<number, DuckDBValue | undefined>> {
     const docs = new Map<number, DuckDBValue | undefined>();
     if (seqs.length === 0) return docs;
     const params = new Params();
-    const sql = seqs.map((seq) => `SELECT seq, doc FROM events WHERE seq = ${params.int(seq)}`).join(' UNION ALL ');
+    const min = Math.min(...seqs);
+    const max = Math.max(...seqs);
+    const sql =
+      max - min <= this.closeSeqSpan
+        ? `SELECT seq, doc FROM events WHERE seq BETWEEN ${params.int(min)} AND ${params.int(max)}
+           AND seq IN (${seqs.map((seq) => params.int(seq)).join(', ')})`
+        : seqs.map((seq) => `SELECT seq, doc FROM events WHERE seq = ${params.int(seq)}`).join(' UNION ALL ');
     for (const row of await this.read('queryEvents', sql, params)) docs.set(toNumber(row[0]), row[1]);
     return docs;
   }

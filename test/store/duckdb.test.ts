@@ -88,3 +88,25 @@ describe('DuckDB store file', () => {
     await expect(DuckDbEventStore.open({ dataDir })).rejects.toMatchObject({ code: 'PIP_ERR_STORE_SCHEMA_VERSION' });
   });
 });
+
+describe('DuckDB document fetch', () => {
+  it('gives the same pages when documents are fetched one by one (seqs far apart)', async () => {
+    const events = sampleEvents();
+    const now = (): Date => new Date('2026-11-22T00:00:00Z');
+    const near = await DuckDbEventStore.open({ dataDir: join(root, 'near'), threads: 2, now });
+    const far = await DuckDbEventStore.open({ dataDir: join(root, 'far'), threads: 2, now, closeSeqSpan: 0 });
+    try {
+      for (const store of [near, far]) await store.writeBatch(events, []);
+      for (const filter of [{}, { text: 'conf' }, { action: 'check.file' }]) {
+        const a = await near.queryEvents(filter, { limit: 7 });
+        const b = await far.queryEvents(filter, { limit: 7 });
+        expect(b.ok && b.events.map((e) => e.event.id)).toEqual(a.ok && a.events.map((e) => e.event.id));
+        expect(b.ok && b.events.length).toBe(7);
+        expect(b).toEqual(a);
+      }
+    } finally {
+      await near.close();
+      await far.close();
+    }
+  });
+});
