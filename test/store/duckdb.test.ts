@@ -97,7 +97,7 @@ describe('DuckDB document fetch', () => {
     const far = await DuckDbEventStore.open({ dataDir: join(root, 'far'), threads: 2, now, closeSeqSpan: 0 });
     try {
       for (const store of [near, far]) await store.writeBatch(events, []);
-      for (const filter of [{}, { text: 'conf' }, { action: 'check.file' }]) {
+      for (const filter of [{}, { text: 'MODULES' }, { action: 'check.file' }]) {
         const a = await near.queryEvents(filter, { limit: 7 });
         const b = await far.queryEvents(filter, { limit: 7 });
         expect(b.ok && b.events.map((e) => e.event.id)).toEqual(a.ok && a.events.map((e) => e.event.id));
