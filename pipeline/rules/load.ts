@@ -46,21 +46,28 @@ function describe(e: ErrorObject): string {
 }
 
 function problemsOf(prefix: string, errors: readonly ErrorObject[] | null | undefined): string[] {
-  // A union's branches each report; keep the plainest message per key.
+  // A union reports once per branch: literals become one "one of" list, and a "must be string"
+  // beside a list's own problem is left out.
   const relevant = (errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-  const byKey = new Map<string, string[]>();
+  const byKey = new Map<string, ErrorObject[]>();
   for (const e of relevant) {
     const key = keyOf(prefix, e);
-    const list = byKey.get(key) ?? [];
-    list.push(describe(e));
-    byKey.set(key, list);
+    byKey.set(key, [...(byKey.get(key) ?? []), e]);
   }
   const out: string[] = [];
-  for (const [key, messages] of byKey) {
-    const unique = [...new Set(messages)];
-    const typeOnly = unique.filter((m) => !m.startsWith('must be equal to one of') && !m.startsWith('must be array') && !m.startsWith('must be string'));
-    const chosen = unique.length > 1 && typeOnly.length === 0 ? ['must be a string, or a list of strings'] : unique.length > 1 ? typeOnly : unique;
-    for (const m of chosen) out.push(`key "${key}" ${m}`);
+  for (const [key, list] of byKey) {
+    const consts = list.filter((e) => e.keyword === 'const');
+    const others = list.filter((e) => e.keyword !== 'const' && e.keyword !== 'type');
+    if (others.length > 0) {
+      for (const m of new Set(others.map(describe))) out.push(`key "${key}" ${m}`);
+    } else if (consts.length > 1) {
+      out.push(`key "${key}" must be one of ${consts.map((e) => String(e.params['allowedValue'])).join(', ')}`);
+    } else if (consts.length === 1) {
+      out.push(`key "${key}" ${describe(consts[0] as ErrorObject)}`);
+    } else {
+      const types = [...new Set(list.map((e) => String(e.params['type'])))];
+      out.push(`key "${key}" must be ${types.length > 1 ? 'a string, or a list of strings' : `of type ${types.join('')}`}`);
+    }
   }
   return out;
 }
