@@ -24,7 +24,6 @@ import {
   DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
-  UBIGINT,
   VARCHAR,
   type DuckDBType,
   type DuckDBValue,
@@ -57,12 +56,9 @@ import {
   checkPage,
   checkReplays,
   checkSincePage,
-  encodeCursor,
-  type CheckedDeadLetterFilter,
-  type CheckedEventFilter,
-  type CheckedPage,
-  type EventEqualsField,
 } from './query-input.js';
+import { cutPage, nullableText, parseDeadLetterDoc, parseEventDoc, toNumber } from './duckdb-rows.js';
+import { afterCursor, deadLetterWhere, eventWhere, GROUP_COLUMN, limitSql, Params } from './duckdb-sql.js';
 import { toDeadLetterRecord, toEventRecord, type DeadLetterRecord, type EventRecord } from './record.js';
 import { buildTrace } from './trace.js';
 
@@ -160,33 +156,6 @@ const DEAD_LETTER_COLUMNS = [
   ['doc', 'VARCHAR NOT NULL'],
 ] as const;
 
-/** The column of each group field (a fixed map: a caller never names a column). */
-const GROUP_COLUMN: Readonly<Record<GroupField, string>> = {
-  host: 'host',
-  instance: 'instance',
-  module: 'module',
-  kernel: 'kernel',
-  action: 'action',
-  status: 'status',
-  outcome: 'outcome',
-  code: 'code',
-  dataset: 'dataset',
-  osLine: 'os_line',
-  correlationId: 'correlation_id',
-};
-
-const EQUALS_COLUMN: Readonly<Record<EventEqualsField, string>> = {
-  host: 'host',
-  instance: 'instance',
-  module: 'module',
-  action: 'action',
-  status: 'status',
-  outcome: 'outcome',
-  code: 'code',
-  dataset: 'dataset',
-  correlationId: 'correlation_id',
-};
-
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
 
@@ -261,30 +230,6 @@ class SerialQueue {
     const result = this.tail.then(task, task);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-}
-
-/** Collects bound parameters and hands out their `$n` placeholders. */
-class Params {
-  readonly values: DuckDBValue[] = [];
-  readonly types: DuckDBType[] = [];
-  text(value: string): string {
-    this.values.push(value);
-    this.types.push(VARCHAR);
-    return `$${this.values.length}`;
-  }
-  int(value: number): string {
-    this.values.push(BigInt(value));
-    this.types.push(BIGINT);
-    return `$${this.values.length}`;
-  }
-  ubigint(value: bigint): string {
-    this.values.push(value);
-    this.types.push(UBIGINT);
-    return `$${this.values.length}`;
-  }
-  list(values: readonly string[]): string {
-    return values.map((v) => this.text(v)).join(', ');
   }
 }
 
@@ -706,120 +651,4 @@ async function migrate(c: DuckDBConnection, path: string): Promise<void> {
 async function maxSeq(c: DuckDBConnection, table: 'events' | 'dead_letters'): Promise<number> {
   const reader = await c.runAndReadAll(`SELECT coalesce(max(seq), 0) FROM ${table}`);
   return toNumber(reader.getRows()[0]?.[0] ?? 0);
-}
-
-function eventWhere(f: CheckedEventFilter, params: Params): string[] {
-  const where = ['TRUE'];
-  if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
-  if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
-  for (const clause of f.equals) {
-    const column = EQUALS_COLUMN[clause.field];
-    const first = clause.values[0];
-    if (clause.values.length === 1 && first !== undefined) where.push(`${column} = ${params.text(first)}`);
-    else where.push(`${column} IN (${params.list(clause.values)})`);
-  }
-  if (f.text !== null) {
-    const needle = params.text(f.text);
-    // `search` joins message and path with LF: a needle with LF could match across the two.
-    where.push(
-      f.text.includes('\n')
-        ? `(contains(lower(coalesce(message, '')), ${needle}) OR contains(lower(coalesce(file_path, '')), ${needle}))`
-        : `contains(search, ${needle})`,
-    );
-  }
-  return where;
-}
-
-function deadLetterWhere(f: CheckedDeadLetterFilter, params: Params): string[] {
-  const where = ['TRUE'];
-  if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
-  if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
-  if (f.reasons !== null) where.push(`reason IN (${params.list(f.reasons)})`);
-  if (f.filePaths !== null) where.push(`file_path IN (${params.list(f.filePaths)})`);
-  if (f.datasets !== null) where.push(`dataset IN (${params.list(f.datasets)})`);
-  if (f.replayed !== null) where.push(f.replayed ? 'replayed_at IS NOT NULL' : 'replayed_at IS NULL');
-  return where;
-}
-
-/** The keyset condition: after the cursor's (ts_ms, id). */
-function afterCursor(page: CheckedPage, params: Params): string[] {
-  if (page.after === null) return [];
-  const ts = params.int(page.after.tsMs);
-  return [`(ts_ms > ${ts} OR (ts_ms = ${ts} AND id > ${params.text(page.after.id)}))`];
-}
-
-/** A LIMIT one larger than the page, to see whether more follow. */
-function limitSql(page: CheckedPage, params: Params): string {
-  return page.limit === null ? '' : `LIMIT ${params.int(page.limit + 1)}`;
-}
-
-/** Rows are [ts_ms, id, ...]. */
-function cutPage(rows: DuckDBValue[][], page: CheckedPage): { items: DuckDBValue[][]; nextCursor: string | null } {
-  if (page.limit === null || rows.length <= page.limit) return { items: rows, nextCursor: null };
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  if (last === undefined) return { items, nextCursor: null };
-  return { items, nextCursor: encodeCursor({ tsMs: toNumber(last[0]), id: text(last[1], 'id') }) };
-}
-
-function toNumber(value: DuckDBValue | undefined): number {
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number') return value;
-  throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', ['a number column', 'number', `got ${typeof value}`]);
-}
-
-function nullableText(value: DuckDBValue | undefined): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-function text(value: DuckDBValue | undefined, what: string): string {
-  if (typeof value === 'string') return value;
-  throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [what, 'string', `got ${typeof value}`]);
-}
-
-function parseDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined, kind: string): Record<string, unknown> {
-  const name = typeof id === 'string' ? id : 'an unknown id';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text(value, name));
-  } catch (cause) {
-    if (cause instanceof StoreError) throw cause;
-    throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'not JSON']);
-  }
-  if (!isObject(parsed)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'not an object']);
-  const doc = parsed;
-  const event = doc['event'];
-  if (!isObject(event) || event['id'] !== id) {
-    throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [name, kind, 'event.id differs from the id column']);
-  }
-  return doc;
-}
-
-/** The store wrote this document from a checked event (record.ts); this checks it is still that. */
-function parseEventDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined): RecoveryEvent {
-  const doc = parseDoc(value, id, 'event');
-  if (!isEventDoc(doc)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [String(id), 'event', 'host or recovery missing']);
-  return doc;
-}
-
-function parseDeadLetterDoc(value: DuckDBValue | undefined, id: DuckDBValue | undefined): DeadLetter {
-  const doc = parseDoc(value, id, 'dead letter');
-  if (!isDeadLetterDoc(doc)) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [String(id), 'dead letter', 'error missing']);
-  return doc;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isEventDoc(doc: Record<string, unknown>): doc is Record<string, unknown> & RecoveryEvent {
-  return (
-    typeof doc['@timestamp'] === 'string' &&
-    isObject(doc['host']) &&
-    isObject(doc['recovery'])
-  );
-}
-
-function isDeadLetterDoc(doc: Record<string, unknown>): doc is Record<string, unknown> & DeadLetter {
-  return typeof doc['@timestamp'] === 'string' && isObject(doc['error']);
 }
