@@ -18,6 +18,13 @@ function row(a: Alert): string {
   return [a['@timestamp'], i.status.padEnd(9), i.severity.padEnd(8), cut(a.rule.id, 28).padEnd(28), cut(i.key, 44).padEnd(44), count.padStart(5), i.last_seen.padEnd(24), a.recovery.correlation_id].join('  ');
 }
 
+/** A message with its stable code in front (the alert store's errors carry it apart). */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  return code !== '' && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
 function parseLimit(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--limit must be a whole number >= 0, found "${v}"`);
@@ -48,7 +55,7 @@ export function registerAlertsCommand(program: Command): void {
       try {
         backend = await openAlertsBackend(resolveDataDir(opts.data));
       } catch (err: unknown) {
-        process.stderr.write(`kintsugi alerts: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`kintsugi alerts: ${describe(err)}\n`);
         process.exitCode = EXIT.FAILURE;
         return;
       }
@@ -61,7 +68,7 @@ export function registerAlertsCommand(program: Command): void {
         }
         if (opts.format === 'table') process.stderr.write(`${n} alerts (from ${backend.via})\n`);
       } catch (err: unknown) {
-        process.stderr.write(`kintsugi alerts: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`kintsugi alerts: ${describe(err)}\n`);
         const status = typeof err === 'object' && err !== null && 'status' in err ? err.status : typeof err === 'object' && err !== null && 'httpStatus' in err ? err.httpStatus : 0;
         process.exitCode = status === 400 ? EXIT.USAGE : EXIT.FAILURE;
       } finally {
