@@ -3,6 +3,7 @@
  * that they run the same in a worker thread (worker.ts) or inline (pool.ts falls back to inline
  * when no compiled worker script exists, e.g. under a TypeScript test runner).
  */
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { COMPRESSION_NONE, COMPRESSION_ZSTD, type Compression, compressBound, zstdCompressInto, zstdDecompressInto } from '../format/v1/blob-codec.js';
 import { ID_BYTES, sha256 } from '../format/v1/ids.js';
@@ -70,11 +71,13 @@ export function compressOutputBytes(blocks: number, blockSize: number): number {
 
 /**
  * Decompress blobs from `input` into `out`: `desc` holds [inOffset, storedLength, outOffset,
- * rawLength, compression] per blob. Returns the index of the first blob that does not decode
- * to its length, or -1. (Content is checked by reading back what is written; see restore/image.ts.)
+ * rawLength, compression] per blob, `ids` the expected SHA-256 of each plaintext (32 bytes per
+ * blob). Returns the index of the first blob that does not decode to its length and hash, or -1.
  */
-export function decompressInto(input: Uint8Array, desc: Uint32Array, out: Uint8Array): number {
+export function decompressInto(input: Uint8Array, desc: Uint32Array, out: Uint8Array, ids: Uint8Array): number {
   const n = desc.length / 5;
+  const outBuf = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  const idBuf = Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
   for (let i = 0; i < n; i++) {
     const inOff = desc[5 * i] ?? 0;
     const inLen = desc[5 * i + 1] ?? 0;
@@ -84,15 +87,35 @@ export function decompressInto(input: Uint8Array, desc: Uint32Array, out: Uint8A
     if ((desc[5 * i + 4] ?? 0) === COMPRESSION_NONE) {
       if (inLen !== raw) return i;
       out.set(src, outOff);
-      continue;
+    } else {
+      try {
+        if (zstdDecompressInto(out.subarray(outOff, outOff + raw), src) !== raw) return i;
+      } catch {
+        return i;
+      }
     }
-    try {
-      if (zstdDecompressInto(out.subarray(outOff, outOff + raw), src) !== raw) return i;
-    } catch {
-      return i;
-    }
+    if (!sha256(outBuf.subarray(outOff, outOff + raw)).equals(idBuf.subarray(i * ID_BYTES, (i + 1) * ID_BYTES))) return i;
   }
   return -1;
+}
+
+/** SHA-256 (hex) and size of a whole file, read in large pieces. */
+export function hashFile(path: string): { readonly hex: string; readonly size: number } {
+  const h = createHash('sha256');
+  if (readBuffer === undefined || readBuffer.length < 4 * 1024 * 1024) readBuffer = Buffer.allocUnsafe(8 * 1024 * 1024);
+  const fd = openSync(path, 'r');
+  let size = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, readBuffer, 0, readBuffer.length, null);
+      if (n === 0) break;
+      h.update(readBuffer.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { hex: h.digest('hex'), size };
 }
 
 let readBuffer: Buffer | undefined;

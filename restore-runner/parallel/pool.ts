@@ -95,9 +95,16 @@ export class Pool {
     return r;
   }
 
+  /** SHA-256 (hex) and size of a file. */
+  async hashFile(path: string): Promise<{ readonly hex: string; readonly size: number }> {
+    const r = await this.run({ kind: 'hash-file', path });
+    if (typeof r !== 'object' || r === null || !('hex' in r) || typeof r.hex !== 'string' || !('size' in r) || typeof r.size !== 'number') throw new Error('bad hash result');
+    return { hex: r.hex, size: r.size };
+  }
+
   /** See ops.ts `decompressInto`: the first bad blob's index, or -1. */
-  async decompress(input: Uint8Array, desc: Uint32Array, out: Uint8Array): Promise<number> {
-    const r = await this.run({ kind: 'decompress', input, desc, out });
+  async decompress(input: Uint8Array, desc: Uint32Array, out: Uint8Array, ids: Uint8Array): Promise<number> {
+    const r = await this.run({ kind: 'decompress', input, desc, out, ids });
     if (!isNumber(r)) throw new Error('bad decompress result');
     return r;
   }

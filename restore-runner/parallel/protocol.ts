@@ -1,14 +1,15 @@
 /** Messages between pool.ts and worker.ts, and the dispatch both use. */
-import { compressRanges, decompressInto, scanBlocks, verifyFileRange, type ScanResult } from './ops.js';
+import { compressRanges, decompressInto, hashFile, scanBlocks, verifyFileRange, type ScanResult } from './ops.js';
 
 export type Op =
   | { readonly kind: 'scan'; readonly data: Uint8Array; readonly blockSize: number }
   | { readonly kind: 'compress'; readonly data: Uint8Array; readonly ranges: Uint32Array; readonly out: Uint8Array }
-  | { readonly kind: 'decompress'; readonly input: Uint8Array; readonly desc: Uint32Array; readonly out: Uint8Array }
+  | { readonly kind: 'decompress'; readonly input: Uint8Array; readonly desc: Uint32Array; readonly out: Uint8Array; readonly ids: Uint8Array }
+  | { readonly kind: 'hash-file'; readonly path: string }
   | { readonly kind: 'verify-file'; readonly path: string; readonly first: number; readonly count: number; readonly blockSize: number; readonly size: number; readonly map: Uint8Array };
 
 
-export type OpResult = ScanResult | Uint32Array | number;
+export type OpResult = ScanResult | Uint32Array | number | { readonly hex: string; readonly size: number };
 
 export interface Request {
   readonly id: number;
@@ -30,7 +31,9 @@ export function runOp(op: Op): { result: OpResult; transfer: ArrayBuffer[] } {
       return { result: r, transfer: [] };
     }
     case 'decompress':
-      return { result: decompressInto(op.input, op.desc, op.out), transfer: [] };
+      return { result: decompressInto(op.input, op.desc, op.out, op.ids), transfer: [] };
+    case 'hash-file':
+      return { result: hashFile(op.path), transfer: [] };
     case 'verify-file':
       return { result: verifyFileRange(op.path, op.first, op.count, op.blockSize, op.size, op.map), transfer: [] };
   }

@@ -10,7 +10,7 @@
  * (target fsynced, then journal advanced); while the journal exists the target is incomplete.
  * Decompression, hashing and read-back run on worker threads (parallel/pool.ts).
  */
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { isZero } from '../chunking/blocks.js';
@@ -21,7 +21,7 @@ import { fsyncDir } from '../repository/files.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readBlockMap } from '../snapshot/content.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
-import { preverifyBlobs, type RestoreContext } from './prepare.js';
+import { preverifyBlobsParallel, type RestoreContext } from './prepare.js';
 import type { RestoreReport } from './report.js';
 
 export interface ImageRestoreOptions {
@@ -119,7 +119,14 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     dataBytes += Math.min(blockSize, size - b * blockSize);
     dataBlocks++;
   }
-  const packsVerified = preverifyBlobs(ctx, ids);
+  const pool = Pool.create();
+  let packsVerified: number;
+  try {
+    packsVerified = await preverifyBlobsParallel(ctx, ids, pool);
+  } catch (err: unknown) {
+    await pool.close();
+    throw err;
+  }
 
   const idAt = (b: number): Id => map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES);
   const blockLen = (b: number): number => Math.min(blockSize, size - b * blockSize);
@@ -134,11 +141,12 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
   if (dryRun && mode === 'full' && kind !== 'device') {
     bytesWritten = dataBytes;
     blocksWritten = dataBlocks;
+    await pool.close();
     return report(false);
   }
 
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(dryRun ? 'plan' : `restore (${mode})`, size);
-  const pool = Pool.create();
+  const checkpointer = new Checkpointer((nextBlock, written) => writeJournal(journalPath, { snapshot: record.id, mode, nextBlock, bytesWritten: written }));
   try {
     if (mode === 'full' && kind !== 'device') {
       const fd = openSync(partialPath, resumeFrom !== undefined ? 'r+' : 'w+', 0o600);
@@ -146,11 +154,13 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         ftruncateSync(fd, size);
         if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
         await fullPass(fd, start);
+        await checkpointer.settle();
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
-      await verifyWhole(partialPath);
+      // Every batch was read back as it was written; after a resume, the earlier part is checked too.
+      if (resumeFrom !== undefined) await verifyWhole(partialPath);
       renameSync(partialPath, target);
       fsyncDir(dirname(target));
       removeJournal(journalPath);
@@ -170,6 +180,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       }
       if (!dryRun && resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
       await deltaPass(fd, start, st.isFile() ? st.size : size, written);
+      await checkpointer.settle();
       if (!dryRun) fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -200,6 +211,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       const present = new Uint8Array(n);
       const desc: number[] = [];
       const blobBlocks: number[] = [];
+      const idBytes: Buffer[] = [];
       let inCursor = 0;
       let run: { packId: Id; start: number; end: number; at: number } | undefined;
       const flushRun = (): void => {
@@ -215,6 +227,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         if (e.storedLength > blockSize || e.rawLength !== blockLen(b)) throw rstError('RST_ERR_BLOB_CORRUPT', shortId(idAt(b)), shortId(loc.packId));
         present[k] = 1;
         blobBlocks.push(b);
+        idBytes.push(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES));
         // Adjacent blobs of one pack are read with one call.
         if (run !== undefined && (run.packId !== loc.packId || run.end !== e.offset)) flushRun();
         run ??= { packId: loc.packId, start: e.offset, end: e.offset, at: inCursor };
@@ -223,7 +236,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         inCursor += e.storedLength;
       }
       flushRun();
-      inflight.push({ b0, n, input: bufs.input, out: bufs.out, present, blobBlocks, done: pool.decompress(bufs.input, Uint32Array.from(desc), bufs.out) });
+      inflight.push({ b0, n, input: bufs.input, out: bufs.out, present, blobBlocks, done: pool.decompress(bufs.input, Uint32Array.from(desc), bufs.out, Buffer.concat(idBytes)) });
     };
     while (next < blocks || inflight.length > 0) {
       while (next < blocks && inflight.length < IN_FLIGHT) prepare();
@@ -246,6 +259,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         const from0 = k * blockSize;
         const to = Math.min(e * blockSize, size - batch.b0 * blockSize);
         writeAll(fd, batch.out.subarray(from0, to), (batch.b0 + k) * blockSize);
+        readBack(fd, batch.out.subarray(from0, to), (batch.b0 + k) * blockSize, partialPath);
         bytesWritten += to - from0;
         blocksWritten += e - k;
         k = e;
@@ -253,8 +267,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       spare.push({ input: batch.input, out: batch.out });
       sinceCheckpoint += batch.n * blockSize;
       if (sinceCheckpoint >= checkpoint) {
-        fdatasyncSync(fd);
-        writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: batch.b0 + batch.n, bytesWritten });
+        await checkpointer.mark(fd, batch.b0 + batch.n, bytesWritten);
         sinceCheckpoint = 0;
       }
       progress.update((batch.b0 + batch.n) * blockSize);
@@ -301,8 +314,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       spare.push(batch.buf);
       sinceCheckpoint += batch.n * blockSize;
       if (!dryRun && sinceCheckpoint >= checkpoint) {
-        fdatasyncSync(fd);
-        writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: batch.b0 + batch.n, bytesWritten });
+        await checkpointer.mark(fd, batch.b0 + batch.n, bytesWritten);
         sinceCheckpoint = 0;
       }
       progress.update((batch.b0 + batch.n) * blockSize);
@@ -339,6 +351,53 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/**
+ * Journal checkpoints without stalling the pipeline: fdatasync runs on libuv's thread pool while
+ * the restore goes on; the journal advances only once the data before the mark is durable.
+ */
+class Checkpointer {
+  private pending: Promise<Error | undefined> | undefined;
+
+  constructor(private readonly advance: (nextBlock: number, bytesWritten: number) => void) {}
+
+  async mark(fd: number, nextBlock: number, bytesWritten: number): Promise<void> {
+    await this.settle();
+    this.pending = new Promise<Error | undefined>((res) => {
+      fdatasync(fd, (err) => {
+        if (err !== null) {
+          res(err);
+          return;
+        }
+        try {
+          this.advance(nextBlock, bytesWritten);
+          res(undefined);
+        } catch (e: unknown) {
+          res(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+    });
+  }
+
+  /** Wait for the last checkpoint; throws what it failed with. */
+  async settle(): Promise<void> {
+    const p = this.pending;
+    this.pending = undefined;
+    const err = p === undefined ? undefined : await p;
+    if (err !== undefined) throw err;
+  }
+}
+
+let readBackBuffer: Buffer | undefined;
+
+/** Read back what was just written at `position` and compare it byte for byte. */
+function readBack(fd: number, expected: Uint8Array, position: number, target: string): void {
+  if (readBackBuffer === undefined || readBackBuffer.length < expected.length) readBackBuffer = Buffer.allocUnsafe(Math.max(expected.length, BATCH_BYTES));
+  const got = readAt(fd, readBackBuffer, expected.length, position);
+  if (got !== expected.length || readBackBuffer.compare(expected, 0, expected.length, 0, got) !== 0) {
+    throw rstError('RST_ERR_RESTORE_MISMATCH', target, 'snapshot', `bytes at offset ${position} read back different`);
   }
 }
 

@@ -11,6 +11,7 @@ import { type Id, shortId } from '../format/v1/ids.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import type { MasterIndex } from '../repository/master-index.js';
 import type { Repository } from '../repository/repository.js';
+import type { Pool } from '../parallel/pool.js';
 import { resolveSnapshot, type SnapshotFilter, type SnapshotRecord } from '../snapshot/load.js';
 
 export interface RestoreContext {
@@ -74,6 +75,32 @@ export function preverifyBlobs(ctx: RestoreContext, ids: Iterable<Id>, onPack?: 
   if (first !== undefined) {
     throw new VerifyFailed(shortId(ctx.record.id), problems);
   }
+  return packs.size;
+}
+
+/** `preverifyBlobs` with the packs hashed on the pool's workers, in parallel. */
+export async function preverifyBlobsParallel(ctx: RestoreContext, ids: Iterable<Id>, pool: Pool): Promise<number> {
+  const problems: RstError[] = [];
+  const packs = new Set<Id>();
+  for (const id of ids) {
+    const loc = ctx.index.get(id);
+    if (loc === undefined) problems.push(rstError('RST_ERR_BLOB_MISSING', shortId(id), `snapshot ${shortId(ctx.record.id)}`));
+    else packs.add(loc.packId);
+  }
+  const checks = [...packs].map(async (packId) => {
+    let got: { readonly hex: string; readonly size: number };
+    try {
+      got = await pool.hashFile(ctx.repo.packPath(packId));
+    } catch (err: unknown) {
+      return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `cannot read: ${messageOf(err)}`);
+    }
+    const expected = ctx.index.packSize(packId);
+    if (expected !== undefined && got.size !== expected) return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `size ${got.size}, index says ${expected} (truncated or extended)`);
+    if (got.hex !== packId) return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), 'content does not hash to its name');
+    return undefined;
+  });
+  for (const r of await Promise.all(checks)) if (r !== undefined) problems.push(r);
+  if (problems.length > 0) throw new VerifyFailed(shortId(ctx.record.id), problems);
   return packs.size;
 }
 

@@ -155,9 +155,15 @@ describe('tamper matrix', () => {
   });
 
   it('a missing pack', async () => {
-    unlinkSync(dataPackPath());
+    const path = dataPackPath();
+    // The manifest of tree2 shares its first pieces with tree1's (deduplicated), so the pack
+    // may hold part of it: then reading the manifest fails first, otherwise the pack check.
+    const d = decodeSnapshot(fx.repo.readSnapshotFile(fx.tree2));
+    const { index } = fx.repo.loadIndex();
+    const holdsManifest = d.ok && (d.doc.payload.tree ?? []).some((m) => fx.repo.packPath(index.get(m)?.packId ?? '') === path);
+    unlinkSync(path);
     expect(problems(false).some((x) => x.type === 'pack-missing')).toBe(true);
-    await expectRestoreRefused(fx.tree2, 'RST_ERR_VERIFY_FAILED');
+    await expectRestoreRefused(fx.tree2, holdsManifest ? 'RST_ERR_PACK_CORRUPT' : 'RST_ERR_VERIFY_FAILED');
   });
 
   it('a flipped bit in the manifest of a snapshot', async () => {
