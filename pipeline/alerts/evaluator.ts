@@ -20,6 +20,11 @@ import type { AlertStore } from './alert-store.js';
 export interface EvaluatorOptions {
   /** Pause when the evaluator caught up with the store (default 100 ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * Evaluations at most this often while events keep coming (default 200 ms): each one rebuilds
+   * the alerts of every key that changed, so fewer of them cost less under heavy ingest.
+   */
+  readonly evaluateIntervalMs?: number;
   /** Events read per page (default 10,000). */
   readonly pageSize?: number;
   /** The clock (milliseconds since the epoch); the system clock by default. */
@@ -114,9 +119,10 @@ export class AlertEvaluator {
       const batch: RecoveryEvent[] = page.events.map((e) => e.event);
       this.engine.ingest(batch);
       const caughtUp = page.events.length < pageSize;
+      const sinceLast = performance.now() - this.lastEvaluation;
       // Behind a backlog (a batch import), evaluate once caught up, or at least every second:
       // fewer answers that the next page's events would change.
-      if (caughtUp || performance.now() - this.lastEvaluation >= 1000) {
+      if ((caughtUp && sinceLast >= (this.options.evaluateIntervalMs ?? 200)) || sinceLast >= 1000) {
         this.lastEvaluation = performance.now();
         const changes = this.engine.evaluate(this.now());
         const moved = page.lastSeq !== this.checkpointed;
@@ -164,12 +170,14 @@ export class AlertEvaluator {
     }
   }
 
-  /** Stores the position when it moved since the last write. */
+  /** Evaluates what was read and not yet evaluated, and stores the changes with the position. */
   async flush(): Promise<void> {
-    if (this.seq === this.checkpointed) return;
-    await this.alerts.put([], this.seq);
+    const changes = this.engine.evaluate(this.now());
+    if (changes.length === 0 && this.seq === this.checkpointed) return;
+    await this.alerts.put(changes.map((c) => c.alert), this.seq);
     this.checkpointed = this.seq;
     this.lastCheckpointWrite = performance.now();
+    if (changes.length > 0) this.options.onChanges?.(changes);
   }
 
   /** Stops following after the pass under way, and stores the position. */

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ALERT_DATASET, SEVERITY_SCORE, type Alert, type AlertInfo } from '../alerts/alert.js';
 import type { Episode, Hit } from './episodes.js';
-import { recommend } from './recommend.js';
+import { recommend, summarize } from './recommend.js';
 import type { Rule } from './rule.js';
 
 const RELATED_MAX = 100;
@@ -22,16 +22,13 @@ export function alertIds(ruleId: string, key: string, firedAt: number): { id: st
   return { id: hash.slice(0, 32), correlationId };
 }
 
-function uniq(values: readonly (string | undefined)[]): string[] {
-  return [...new Set(values.filter((v): v is string => v !== undefined))].sort();
-}
-
 export function buildAlert(rule: Rule, group: Readonly<Record<string, string>>, key: string, episode: Episode): Alert {
   const { id, correlationId } = alertIds(rule.id, key, episode.firedAt);
   const hits: readonly Hit[] = episode.hits;
-  const advice = recommend(rule, group, hits);
+  const summary = summarize(hits);
+  const advice = recommend(rule, group, summary);
   const last = hits.at(-1);
-  const categories = uniq(hits.flatMap((h) => h.categories));
+  const categories = summary.categories;
   const info: AlertInfo = {
     status: episode.resolvedAt === null ? 'open' : 'resolved',
     type: rule.type,
@@ -47,7 +44,7 @@ export function buildAlert(rule: Rule, group: Readonly<Record<string, string>>, 
     fired_at: iso(episode.firedAt),
     ...(episode.resolvedAt !== null ? { resolved_at: iso(episode.resolvedAt) } : {}),
     related_event_ids: hits.slice(0, RELATED_MAX).map((h) => h.id),
-    os_versions: uniq(hits.map((h) => h.osVersion)),
+    os_versions: summary.osVersions,
     affected_components: advice.affectedComponents,
     recommended_actions: advice.recommendedActions,
     hold_automated_restores: rule.holdAutomatedRestores,
@@ -68,7 +65,7 @@ export function buildAlert(rule: Rule, group: Readonly<Record<string, string>>, 
     },
     rule: { id: rule.id, name: rule.name, description: rule.description, category: rule.category, ruleset: 'kintsugi' },
     ...(host !== undefined ? { host: { name: host, os: { version: last?.osVersion ?? '' } } } : {}),
-    related: { hosts: uniq(hits.map((h) => h.host)) },
+    related: { hosts: summary.hosts },
     recovery: {
       correlation_id: correlationId,
       ...(group['instance'] !== undefined ? { instance: group['instance'] } : {}),

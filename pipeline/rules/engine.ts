@@ -12,8 +12,9 @@
  */
 import type { RecoveryEvent } from '../../parsers/event.js';
 import type { Alert } from '../alerts/alert.js';
-import { buildAlert } from './alert-doc.js';
+import { alertIds, buildAlert } from './alert-doc.js';
 import { absenceEpisodes, compareHits, sequenceEpisodes, thresholdEpisodes, type Episode, type Hit } from './episodes.js';
+import { compareCodePoints } from '../store/record.js';
 import { fieldValue, groupOf, keyText, type Rule } from './rule.js';
 
 export type AlertChangeKind = 'new' | 'updated' | 'resolved' | 'reopened' | 'withdrawn';
@@ -35,6 +36,8 @@ interface KeyState {
   known: Hit | null;
   /** The alerts last given for this key (open and resolved), by id. */
   readonly alerts: Map<string, Alert>;
+  /** What each of those alerts was built from (episodeSignature): unchanged episodes reuse it. */
+  readonly signatures: Map<string, string>;
   dirty: boolean;
   /** The horizon at which this key must be evaluated again; Infinity for none. */
   dueMs: number;
@@ -52,6 +55,16 @@ function toHit(event: RecoveryEvent, value: string | null): Hit {
     ...(event.recovery.correlation_id !== undefined ? { correlationId: event.recovery.correlation_id } : {}),
     categories: event.event.category,
   };
+}
+
+/**
+ * What an alert document is built from, in short: an episode's hits only grow (a late event adds
+ * one, a merge adds several), so equal times, counts and end hits mean an equal document.
+ */
+function episodeSignature(e: Episode): string {
+  const first = e.hits[0];
+  const last = e.hits.at(-1);
+  return `${e.firedAt}|${e.firstSeen}|${e.lastSeen}|${e.resolvedAt}|${e.count}|${e.distinct}|${e.hits.length}|${first?.id ?? ''}|${last?.id ?? ''}`;
 }
 
 function sorted(map: ReadonlyMap<string, Hit>): Hit[] {
@@ -87,7 +100,7 @@ export class RuleEngine {
     const id = `${rule.id}\n${key}`;
     let s = this.keys.get(id);
     if (s === undefined) {
-      s = { rule, key, group, main: new Map(), then: new Map(), known: null, alerts: new Map(), dirty: false, dueMs: Infinity };
+      s = { rule, key, group, main: new Map(), then: new Map(), known: null, alerts: new Map(), signatures: new Map(), dirty: false, dueMs: Infinity };
       this.keys.set(id, s);
     }
     return s;
@@ -130,9 +143,10 @@ export class RuleEngine {
           this.touch(s);
         }
         if (known) {
-          const hit = toHit(event, null);
-          if (s.known === null || compareHits(hit, s.known) < 0) {
-            s.known = hit;
+          // Most events of a known key are later than its first: compare before building a Hit.
+          const ts = Date.parse(event['@timestamp']);
+          if (s.known === null || ts < s.known.ts || (ts === s.known.ts && compareCodePoints(event.event.id, s.known.id) < 0)) {
+            s.known = toHit(event, null);
             this.touch(s);
           }
         }
@@ -225,12 +239,24 @@ export class RuleEngine {
     }
     s.dueMs = due;
     const next = new Map<string, Alert>();
+    const signatures = new Map<string, string>();
+    const changed = new Set<string>();
     for (const e of episodes) {
+      const id = alertIds(rule.id, s.key, e.firedAt).id;
+      const signature = episodeSignature(e);
+      const before = s.alerts.get(id);
+      signatures.set(id, signature);
+      if (before !== undefined && s.signatures.get(id) === signature) {
+        next.set(id, before);
+        continue;
+      }
       const alert = buildAlert(rule, s.group, s.key, e);
-      next.set(alert.event.id, alert);
+      next.set(id, alert);
+      changed.add(id);
     }
     const changes: AlertChange[] = [];
     for (const [id, alert] of next) {
+      if (!changed.has(id)) continue;
       const before = s.alerts.get(id);
       if (before === undefined) changes.push({ kind: 'new', alert });
       else if (JSON.stringify(before) !== JSON.stringify(alert)) {
@@ -246,7 +272,9 @@ export class RuleEngine {
       changes.push({ kind: 'withdrawn', alert: { ...before, recovery: { ...before.recovery, alert: info } } });
     }
     s.alerts.clear();
+    s.signatures.clear();
     for (const [id, alert] of next) s.alerts.set(id, alert);
+    for (const [id, signature] of signatures) s.signatures.set(id, signature);
     return changes;
   }
 }

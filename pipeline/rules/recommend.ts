@@ -6,23 +6,45 @@
 import type { Hit } from './episodes.js';
 import type { Rule } from './rule.js';
 
+/** The distinct values of the hits' fields, sorted: one pass over an episode's hits. */
+export interface HitSummary {
+  readonly hosts: readonly string[];
+  readonly osVersions: readonly string[];
+  readonly kernels: readonly string[];
+  readonly paths: readonly string[];
+  readonly correlationIds: readonly string[];
+  readonly categories: readonly string[];
+}
+
+export function summarize(hits: readonly Hit[]): HitSummary {
+  const hosts = new Set<string>();
+  const osVersions = new Set<string>();
+  const kernels = new Set<string>();
+  const paths = new Set<string>();
+  const cids = new Set<string>();
+  const categories = new Set<string>();
+  for (const h of hits) {
+    hosts.add(h.host);
+    if (h.osVersion !== '') osVersions.add(h.osVersion);
+    if (h.kernel !== undefined && h.kernel !== '') kernels.add(h.kernel);
+    if (h.filePath !== undefined && h.filePath !== '') paths.add(h.filePath);
+    if (h.correlationId !== undefined && h.correlationId !== '') cids.add(h.correlationId);
+    for (const c of h.categories) categories.add(c);
+  }
+  const sorted = (set: Set<string>): string[] => [...set].sort();
+  return { hosts: sorted(hosts), osVersions: sorted(osVersions), kernels: sorted(kernels), paths: sorted(paths), correlationIds: sorted(cids), categories: sorted(categories) };
+}
+
 export interface Recommendation {
   readonly affectedComponents: readonly string[];
   readonly recommendedActions: readonly string[];
 }
 
-function uniq(values: readonly (string | undefined)[]): string[] {
-  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))].sort();
-}
-
-export function recommend(rule: Rule, group: Readonly<Record<string, string>>, hits: readonly Hit[]): Recommendation {
+export function recommend(rule: Rule, group: Readonly<Record<string, string>>, summary: HitSummary): Recommendation {
   const host = group['host'];
   const instance = group['instance'];
   const module = group['module'];
-  const kernels = uniq(hits.map((h) => h.kernel));
-  const paths = uniq(hits.map((h) => h.filePath));
-  const hosts = uniq(hits.map((h) => h.host));
-  const cids = uniq(hits.map((h) => h.correlationId));
+  const { kernels, paths, hosts, correlationIds: cids } = summary;
   const components: string[] = [];
   if (module !== undefined) components.push(`kernel module ${module}${kernels.length > 0 ? ` (kernel ${kernels.join(', ')})` : ''}`);
   components.push(...paths);

@@ -47,7 +47,7 @@ describe('AlertEvaluator on DuckDB stores', () => {
   it('gives the pure function\'s alerts across a restart in the middle', async () => {
     const dir = join(root, 'restart');
     let s = await open(dir);
-    let evaluator = new AlertEvaluator(s.events, s.alerts, rules, { now: () => NOW, pageSize: 3 });
+    let evaluator = new AlertEvaluator(s.events, s.alerts, rules, { now: () => NOW, pageSize: 3, evaluateIntervalMs: 0 });
     await evaluator.rebuild();
     await s.events.writeBatch(EVENTS.slice(0, 6), []);
     await evaluator.runOnce();
@@ -59,7 +59,7 @@ describe('AlertEvaluator on DuckDB stores', () => {
 
     s = await open(dir);
     expect(await s.alerts.checkpoint()).toBe(position);
-    evaluator = new AlertEvaluator(s.events, s.alerts, rules, { now: () => NOW, pageSize: 3 });
+    evaluator = new AlertEvaluator(s.events, s.alerts, rules, { now: () => NOW, pageSize: 3, evaluateIntervalMs: 0 });
     await evaluator.rebuild();
     await s.events.writeBatch(EVENTS.slice(6), []);
     const changes = await evaluator.runOnce();

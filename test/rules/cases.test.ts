@@ -81,7 +81,7 @@ async function run(mode: Mode, rules: readonly Rule[], events: readonly Recovery
   const store = new MemoryEventStore({ now: () => new Date(nowMs) });
   const alerts = new MemoryAlertStore();
   let clock = nowMs;
-  const evaluator = (): AlertEvaluator => new AlertEvaluator(store, alerts, rules, { now: () => clock, pageSize: 2 });
+  const evaluator = (): AlertEvaluator => new AlertEvaluator(store, alerts, rules, { now: () => clock, pageSize: 2, evaluateIntervalMs: 0 });
   const write = async (batch: readonly RecoveryEvent[]): Promise<void> => {
     const r = await store.writeBatch(batch, []);
     if (!r.ok) throw r.error;

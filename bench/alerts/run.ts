@@ -1,0 +1,177 @@
+/**
+ * The alert latency benchmark (`npm run bench:alerts`, after `npm run build`).
+ *
+ * A fresh DuckDB event store and alert store in a temporary folder. A writer commits generated
+ * events (bench/store's seeded generator: 3.2 sessions and 4.2 restores over 2,000 hosts) at a
+ * steady `--rate` (default 50,000 events/s) in batches every 100 ms, as the followers would.
+ *
+ * 1. Baseline: `--seconds` of ingest with no evaluator: the rate the store commits.
+ * 2. The same with the alert evaluator (default rules) following the store. Every 500 ms a batch
+ *    also carries a probe: three corrupt checks of one module on a new host in three sessions,
+ *    which fires `recurring-module-corruption`. Latency = from the moment that batch's writeBatch
+ *    resolved (committed) to the moment the evaluator stored the probe's alert. Printed with the
+ *    rate achieved while evaluating, and the evaluator's lag at the end.
+ *
+ * Options: --rate N (events/s), --seconds N (each phase, default 8), --no-readme.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RecoveryEvent } from '../../parsers/event.js';
+import { DuckDbAlertStore } from '../../pipeline/alerts/duckdb-store.js';
+import { AlertEvaluator } from '../../pipeline/alerts/evaluator.js';
+import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
+import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
+import { EventGenerator } from '../store/generate.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '50000' },
+    seconds: { type: 'string', default: '8' },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const TICK_MS = 100;
+const PROBE_EVERY_MS = 500;
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function probeEvents(n: number, atMs: number): RecoveryEvent[] {
+  return [0, 1, 2].map((i) => ({
+    '@timestamp': new Date(atMs - (2 - i) * 60_000).toISOString(),
+    event: { id: `probe-${n}-${i}`, kind: 'event', category: ['file', 'driver'], type: ['info'], action: 'check.file', outcome: 'failure', dataset: 'recovery.v42' },
+    host: { name: `probe-${n}`, os: { version: '4.2.1' } },
+    file: { path: '/lib/modules/4.2.0/kernel/fs/ext4/ext4.ko' },
+    recovery: { os_line: '4.2', status: 'corrupt', instance: 'default', correlation_id: `probe-${n}-session-${i}`, module: 'ext4', kernel: '4.2.0' },
+  }));
+}
+
+interface Phase {
+  readonly written: number;
+  readonly ms: number;
+  readonly latencies: number[];
+  readonly probes: number;
+  readonly lagEvents: number;
+}
+
+async function phase(dir: string, evaluate: boolean): Promise<Phase> {
+  const events = await DuckDbEventStore.open({ dataDir: dir, memoryLimit: '512MB' });
+  const alerts = await DuckDbAlertStore.open({ dataDir: dir });
+  const gen = new EventGenerator({ seed: 7, hosts: 2000, spanDays: 1, startMs: Date.now() - 86_400_000, order: 'time', totalEvents: RATE * SECONDS });
+  const committedAt = new Map<string, number>();
+  const alertedAt = new Map<string, number>();
+  const evaluator = evaluate
+    ? new AlertEvaluator(events, alerts, loadDefaultRules(), {
+        onChanges: (changes) => {
+          const now = performance.now();
+          for (const c of changes) {
+            const host = c.alert.host?.name;
+            if (c.kind === 'new' && c.alert.rule.id === 'recurring-module-corruption' && host?.startsWith('probe-') === true) alertedAt.set(host, now);
+          }
+        },
+      })
+    : null;
+  await evaluator?.start();
+  const perTick = Math.round((RATE * TICK_MS) / 1000);
+  const started = performance.now();
+  let written = 0;
+  let probes = 0;
+  let nextProbe = started + PROBE_EVERY_MS;
+  let tick = 0;
+  while (performance.now() - started < SECONDS * 1000) {
+    const batch = gen.next(perTick);
+    let probe: string | null = null;
+    if (evaluate && performance.now() >= nextProbe) {
+      probe = `probe-${probes}`;
+      batch.push(...probeEvents(probes++, Date.now()));
+      nextProbe += PROBE_EVERY_MS;
+    }
+    const r = await events.writeBatch(batch, []);
+    if (!r.ok) throw r.error;
+    if (probe !== null) committedAt.set(probe, performance.now());
+    written += r.events.inserted;
+    tick++;
+    const wait = started + tick * TICK_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  const ms = performance.now() - started;
+  // Let the last probes through (the writer has stopped), at most 5 s.
+  const until = performance.now() + 5000;
+  while (evaluate && alertedAt.size < committedAt.size && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  let lagEvents = 0;
+  if (evaluator !== null) {
+    const behind = await events.eventsSince(evaluator.position, 1_000_000);
+    lagEvents = behind.ok ? behind.events.length : -1;
+    await evaluator.stop();
+  }
+  await events.close();
+  await alerts.close();
+  const latencies = [...committedAt].flatMap(([probe, at]) => {
+    const alerted = alertedAt.get(probe);
+    return alerted === undefined ? [] : [Math.max(0, alerted - at)];
+  });
+  latencies.sort((a, b) => a - b);
+  return { written, ms, latencies, probes, lagEvents };
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'kintsugi-bench-alerts-'));
+  try {
+    const base = await phase(join(root, 'baseline'), false);
+    const withRules = await phase(join(root, 'evaluating'), true);
+    const l = withRules.latencies;
+    const lines = [
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`,
+      `target ingest: ${fmt(RATE)} events/s in batches every ${TICK_MS} ms, ${SECONDS} s per phase`,
+      `ingest without the evaluator: ${fmt((base.written / base.ms) * 1000)} events/s committed`,
+      `ingest with the evaluator:    ${fmt((withRules.written / withRules.ms) * 1000)} events/s committed`,
+      `alert latency, commit -> alert stored (${l.length} of ${withRules.probes} probes alerted): p50 ${fmt(percentile(l, 50))} ms, p95 ${fmt(percentile(l, 95))} ms, max ${fmt(l.at(-1) ?? NaN)} ms`,
+      `evaluator behind the store when the writer stopped and the probes were in: ${fmt(withRules.lagEvents)} events`,
+    ];
+    for (const line of lines) process.stdout.write(`${line}\n`);
+    if (!values['no-readme']) writeReadme(lines);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const START = '<!-- bench:alerts:start -->';
+const END = '<!-- bench:alerts:end -->';
+
+/** Replaces this benchmark's section of bench/README.md (other sections belong to others). */
+function writeReadme(lines: readonly string[]): void {
+  const path = join(process.cwd(), 'bench', 'README.md');
+  const section = [
+    START,
+    '## Alerts (`npm run bench:alerts`)',
+    '',
+    'Alert latency from an event\'s commit to its alert, with the default rules, while a writer commits',
+    'generated events (bench/store\'s generator) at a steady rate; target: within 1 s at 50,000 events/s.',
+    'Every 500 ms a batch carries three corrupt checks of a new host that fire `recurring-module-corruption`;',
+    'latency is from that batch\'s commit to the alert stored in `alerts.duckdb`. The first phase runs the',
+    'same ingest without the evaluator, to show what evaluating costs ingest. The machine is shared: figures',
+    `vary between runs. Last run (${new Date().toISOString().slice(0, 10)}):`,
+    '',
+    '```',
+    ...lines,
+    '```',
+    END,
+  ].join('\n');
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(START);
+  const stop = current.indexOf(END);
+  const next = start !== -1 && stop > start ? current.slice(0, start) + section + current.slice(stop + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
+
+await main();
