@@ -4,14 +4,13 @@
  * needs is indexed, and that every pack holding them hashes to its name and is whole.
  */
 import type { KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { messageOf, rstError, RstError } from '../errors.js';
 import { type Id, shortId } from '../format/v1/ids.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import type { MasterIndex } from '../repository/master-index.js';
 import type { Repository } from '../repository/repository.js';
 import type { Pool } from '../parallel/pool.js';
+import { hashFile } from '../parallel/ops.js';
 import { resolveSnapshot, type SnapshotFilter, type SnapshotRecord } from '../snapshot/load.js';
 
 export interface RestoreContext {
@@ -27,77 +26,60 @@ export function openSnapshotForRead(repo: Repository, ref: string, trusted: KeyO
   return { repo, record, index, reader: new BlobReader(repo, index) };
 }
 
-/** Hash a pack file; returns a reason when it does not hash to its name, or cannot be read. */
-export function checkPackHash(repo: Repository, packId: Id, expectedSize: number | undefined): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(repo.packPath(packId), 'r');
-  } catch (err: unknown) {
-    return `cannot open: ${messageOf(err)}`;
-  }
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-  let size = 0;
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      size += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (expectedSize !== undefined && size !== expectedSize) return `size ${size}, index says ${expectedSize} (truncated or extended)`;
-  if (h.digest('hex') !== packId) return 'content does not hash to its name';
+/** Why a pack whose file hashed to `got` is not the indexed pack, or undefined when it is. */
+function packProblem(packId: Id, got: { readonly hex: string; readonly size: number }, expectedSize: number | undefined): string | undefined {
+  if (expectedSize !== undefined && got.size !== expectedSize) return `size ${got.size}, index says ${expectedSize} (truncated or extended)`;
+  if (got.hex !== packId) return 'content does not hash to its name';
   return undefined;
 }
 
-/**
- * Prove that every blob in `ids` is indexed and sits in a pack that hashes to its name.
- * Throws RST_ERR_VERIFY_FAILED listing every problem; returns the packs checked.
- */
-export function preverifyBlobs(ctx: RestoreContext, ids: Iterable<Id>, onPack?: (done: number, total: number) => void): number {
-  const problems: RstError[] = [];
+/** Hash a pack file; returns a reason when it does not hash to its name, or cannot be read. */
+export function checkPackHash(repo: Repository, packId: Id, expectedSize: number | undefined): string | undefined {
+  try {
+    return packProblem(packId, hashFile(repo.packPath(packId)), expectedSize);
+  } catch (err: unknown) {
+    return `cannot read: ${messageOf(err)}`;
+  }
+}
+
+/** The packs holding `ids`; a blob in no index is added to `problems`. */
+function packsOf(ctx: RestoreContext, ids: Iterable<Id>, problems: RstError[]): Set<Id> {
   const packs = new Set<Id>();
   for (const id of ids) {
     const loc = ctx.index.get(id);
     if (loc === undefined) problems.push(rstError('RST_ERR_BLOB_MISSING', shortId(id), `snapshot ${shortId(ctx.record.id)}`));
     else packs.add(loc.packId);
   }
-  let done = 0;
+  return packs;
+}
+
+/**
+ * Prove that every blob in `ids` is indexed and sits in a pack that hashes to its name.
+ * Throws RST_ERR_VERIFY_FAILED listing every problem; returns the number of packs checked.
+ */
+export function preverifyBlobs(ctx: RestoreContext, ids: Iterable<Id>): number {
+  const problems: RstError[] = [];
+  const packs = packsOf(ctx, ids, problems);
   for (const packId of packs) {
     const reason = checkPackHash(ctx.repo, packId, ctx.index.packSize(packId));
     if (reason !== undefined) problems.push(rstError('RST_ERR_PACK_CORRUPT', shortId(packId), reason));
-    onPack?.(++done, packs.size);
   }
-  const first = problems[0];
-  if (first !== undefined) {
-    throw new VerifyFailed(shortId(ctx.record.id), problems);
-  }
+  if (problems.length > 0) throw new VerifyFailed(shortId(ctx.record.id), problems);
   return packs.size;
 }
 
 /** `preverifyBlobs` with the packs hashed on the pool's workers, in parallel. */
 export async function preverifyBlobsParallel(ctx: RestoreContext, ids: Iterable<Id>, pool: Pool): Promise<number> {
   const problems: RstError[] = [];
-  const packs = new Set<Id>();
-  for (const id of ids) {
-    const loc = ctx.index.get(id);
-    if (loc === undefined) problems.push(rstError('RST_ERR_BLOB_MISSING', shortId(id), `snapshot ${shortId(ctx.record.id)}`));
-    else packs.add(loc.packId);
-  }
+  const packs = packsOf(ctx, ids, problems);
   const checks = [...packs].map(async (packId) => {
-    let got: { readonly hex: string; readonly size: number };
+    let reason: string | undefined;
     try {
-      got = await pool.hashFile(ctx.repo.packPath(packId));
+      reason = packProblem(packId, await pool.hashFile(ctx.repo.packPath(packId)), ctx.index.packSize(packId));
     } catch (err: unknown) {
-      return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `cannot read: ${messageOf(err)}`);
+      reason = `cannot read: ${messageOf(err)}`;
     }
-    const expected = ctx.index.packSize(packId);
-    if (expected !== undefined && got.size !== expected) return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), `size ${got.size}, index says ${expected} (truncated or extended)`);
-    if (got.hex !== packId) return rstError('RST_ERR_PACK_CORRUPT', shortId(packId), 'content does not hash to its name');
-    return undefined;
+    return reason === undefined ? undefined : rstError('RST_ERR_PACK_CORRUPT', shortId(packId), reason);
   });
   for (const r of await Promise.all(checks)) if (r !== undefined) problems.push(r);
   if (problems.length > 0) throw new VerifyFailed(shortId(ctx.record.id), problems);
