@@ -264,7 +264,7 @@ export function registerRestoreCommands(program: Command): void {
       action(async (o) => {
         const repo = Repository.open(reqStr(o, 'repo', '--repo'));
         const report = await withLock(repo.dir, 'shared', 'snapshot verify', () =>
-          verifyRepository(repo, { trustedKey: trusted(repo, o), readData: optBool(o, 'readData') }),
+          verifyRepository(repo, { trustedKey: trusted(repo, o), readData: optBool(o, 'readData'), progress: !optBool(o, 'json') }),
         );
         if (optBool(o, 'json')) out(JSON.stringify(report));
         else {

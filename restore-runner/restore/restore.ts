@@ -34,7 +34,8 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
         const p = c.record.payload;
         const progress = opts.progress ?? true;
         if (p.kind === 'image') {
-          if (opts.mode === 'files') throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--mode files applies to tree snapshots');
+          if (opts.mode === 'files' || (opts.paths?.length ?? 0) > 0) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--mode files and --path apply to tree snapshots');
+          if (opts.delete === true) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--delete applies to tree snapshots');
           return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });
         }
         return restoreTree(c, {

@@ -15,6 +15,7 @@ import { BlobReader } from '../repository/blob-reader.js';
 import { readFully, type Repository } from '../repository/repository.js';
 import { readBlockMap, readManifest } from '../snapshot/content.js';
 import { tryLoadSnapshot } from '../snapshot/load.js';
+import { createProgress, SILENT_PROGRESS } from '../progress.js';
 
 export type VerifyProblem =
   | { readonly type: 'snapshot-invalid'; readonly code: RstErrorCode; readonly snapshot: Id; readonly message: string }
@@ -44,6 +45,8 @@ export interface VerifyOptions {
   readonly readData?: boolean;
   /** Only these snapshots (IDs); all when absent. */
   readonly snapshots?: readonly Id[];
+  /** Show progress of --read-data on a terminal. */
+  readonly progress?: boolean;
 }
 
 export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyReport {
@@ -94,6 +97,9 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
     byPack.set(loc.packId, list);
   }
   let packs = 0;
+  let totalPackBytes = 0;
+  for (const packId of index.packIds()) totalPackBytes += index.packSize(packId) ?? 0;
+  const progress = opts.readData === true && opts.progress === true ? createProgress('verify --read-data', totalPackBytes) : SILENT_PROGRESS;
   for (const packId of index.packIds()) {
     packs++;
     const path = repo.packPath(packId);
@@ -128,6 +134,7 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
       if (opts.readData === true) {
         const all = readFully(fd, 0, size);
         bytesRead += all.length;
+        progress.update(bytesRead);
         if (sha256Hex(all) !== packId) problems.push({ type: 'pack-corrupt', code: 'RST_ERR_PACK_CORRUPT', pack: packId, message: `pack ${shortId(packId)} does not hash to its name` });
         for (const e of header.entries) {
           let ok: boolean;
@@ -143,6 +150,8 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
       closeSync(fd);
     }
   }
+
+  if (opts.readData === true) progress.done();
 
   // 3. Leftovers.
   for (const f of repo.listPackFiles()) {

@@ -137,6 +137,8 @@ describe('tree restores', () => {
     writeFileSync(img, content(3, 8192));
     const im = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
     await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'files', paths: ['a'], trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
+    await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'auto', paths: ['a'], trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
+    await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'delta', delete: true, trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
   });
 
   it('an image dry run reports the blocks that differ and writes nothing', async () => {
