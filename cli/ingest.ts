@@ -7,6 +7,7 @@ import { ServiceClient } from '../pipeline/client.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { ingestFiles, type BatchWriter, type IngestProgress } from '../pipeline/ingest/ingest.js';
 import { SERVICE_FILE, runningService } from '../pipeline/service.js';
+import { DEFAULT_STORE_MEMORY_LIMIT } from '../pipeline/config/schema.js';
 import { DuckDbEventStore } from '../pipeline/store/duckdb-store.js';
 import { EXIT } from './exit.js';
 
@@ -55,7 +56,7 @@ export function registerIngestCommand(program: Command): void {
       try {
         if (service !== null) writer = new ServiceClient(service.url, join(data, SERVICE_FILE));
         else {
-          const store = await DuckDbEventStore.open({ dataDir: data });
+          const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
           close = () => store.close();
           writer = {
             write: async (events, dead) => {

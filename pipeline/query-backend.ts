@@ -10,6 +10,7 @@ import { toDeadLetterFilter, toEventFilter, type DeadLetterQuery, type EventQuer
 import { ServiceClient } from './client.js';
 import { PipelineError } from './errors.js';
 import { SERVICE_FILE, runningService } from './service.js';
+import { DEFAULT_STORE_MEMORY_LIMIT } from './config/schema.js';
 import { DuckDbEventStore, STORE_FILE_NAME } from './store/duckdb-store.js';
 import type { EventStore, Trace } from './store/event-store.js';
 
@@ -82,7 +83,7 @@ export async function openQueryBackend(dataDir: string): Promise<QueryBackend> {
       throw new PipelineError('PIP_ERR_DATA_DIR', data, `no store here (${STORE_FILE_NAME}): run kintsugi serve or kintsugi ingest first, or pass the right --data`);
     }
     try {
-      const store = await DuckDbEventStore.open({ dataDir: data });
+      const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
       return storeBackend(store, join(data, STORE_FILE_NAME));
     } catch (err: unknown) {
       // A service took the file between the look and the open: ask it instead.

@@ -13,7 +13,7 @@ import { CheckpointStore } from '../collectors/checkpoint.js';
 import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
 import { buildApi } from './api/server.js';
-import { DEFAULT_API_HOST, DEFAULT_API_PORT, type Config } from './config/schema.js';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_STORE_MEMORY_LIMIT, type Config } from './config/schema.js';
 import { PipelineError } from './errors.js';
 import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
@@ -79,7 +79,11 @@ export class Service {
     if (other !== null && other.pid !== process.pid) throw new PipelineError('PIP_ERR_SERVICE_RUNNING', other.pid, other.url, data, 'stop it first, or give this one another --data folder');
 
     this.telemetry = startTelemetry();
-    const store = await DuckDbEventStore.open({ dataDir: data });
+    const store = await DuckDbEventStore.open({
+      dataDir: data,
+      memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
+      ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
+    });
     this.store = store;
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);

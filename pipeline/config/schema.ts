@@ -38,6 +38,15 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    store: Type.Optional(
+      Type.Object(
+        {
+          memoryLimit: Type.Optional(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$', description: "DuckDB's memory limit (default 256MB)" })),
+          threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: "DuckDB's worker threads (default: one per core)" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },
@@ -48,3 +57,5 @@ export type SourceEntry = Static<typeof Source>;
 
 export const DEFAULT_API_HOST = '127.0.0.1';
 export const DEFAULT_API_PORT = 8470;
+/** DuckDB's own default is 80% of the machine's memory; the embedded service should stay small. */
+export const DEFAULT_STORE_MEMORY_LIMIT = '256MB';
