@@ -3,13 +3,15 @@
  * never opens), so alerting writes never wait on ingest's writes.
  *
  * Tables (schema version 1):
- *   alerts         id (primary key), ts_ms (firing time), rule_id, status, host, module, doc
- *                  (the whole alert as JSON text)
- *   alert_hosts    alert id, host: `related.hosts`, for the host filter
+ *   alerts         id, ts_ms (firing time), rule_id, status, host, module, hosts (`related.hosts`
+ *                  as LF-delimited text: LF + each host + LF, for the host filter), doc (the whole
+ *                  alert as JSON text)
  *   kintsugi_meta  key/value: schema_version, checkpoint (the evaluator's event-store seq)
  *
- * Writes are upserts by id in one transaction with the checkpoint. Every value from a caller is a
- * bound parameter. DuckDB lets one process open a file for writing: while `kintsugi serve` holds
+ * Writes are upserts by id, set-based in one transaction with the checkpoint: the stored
+ * documents of the batch's ids are read in one query, the changed ones deleted and appended again
+ * (DuckDB's appender). The serial write queue keeps ids unique without an index. Every value from
+ * a caller is a bound parameter. DuckDB lets one process open a file for writing: while `kintsugi serve` holds
  * it, `kintsugi alerts` asks the service.
  */
 import { mkdirSync } from 'node:fs';
@@ -20,6 +22,9 @@ import { ALERTS_FILE_NAME, checkAlertFilter, checkBatch, checkLimit, decodeAlert
 import { AlertStoreError } from './errors.js';
 
 export const ALERTS_SCHEMA_VERSION = 1;
+
+/** Ids per IN list. */
+const ID_CHUNK = 1000;
 
 export interface DuckDbAlertStoreOptions {
   readonly dataDir: string;
@@ -84,8 +89,7 @@ export class DuckDbAlertStore implements AlertStore {
       const found = (await c.runAndReadAll("SELECT value FROM kintsugi_meta WHERE key = 'schema_version'")).getRows()[0];
       if (found === undefined) {
         await c.run('BEGIN TRANSACTION');
-        await c.run('CREATE TABLE IF NOT EXISTS alerts (id VARCHAR PRIMARY KEY, ts_ms BIGINT NOT NULL, rule_id VARCHAR NOT NULL, status VARCHAR NOT NULL, host VARCHAR, module VARCHAR, doc VARCHAR NOT NULL)');
-        await c.run('CREATE TABLE IF NOT EXISTS alert_hosts (id VARCHAR NOT NULL, host VARCHAR NOT NULL)');
+        await c.run('CREATE TABLE IF NOT EXISTS alerts (id VARCHAR NOT NULL, ts_ms BIGINT NOT NULL, rule_id VARCHAR NOT NULL, status VARCHAR NOT NULL, host VARCHAR, module VARCHAR, hosts VARCHAR NOT NULL, doc VARCHAR NOT NULL)');
         await c.run("INSERT INTO kintsugi_meta VALUES ('schema_version', $1), ('checkpoint', '0')", [String(ALERTS_SCHEMA_VERSION)], [VARCHAR]);
         await c.run('COMMIT');
       } else if (found[0] !== String(ALERTS_SCHEMA_VERSION)) {
@@ -107,26 +111,47 @@ export class DuckDbAlertStore implements AlertStore {
       const c = this.c;
       try {
         await c.run('BEGIN TRANSACTION');
-        let written = 0;
-        let unchanged = 0;
+        const stored = new Map<string, string>();
+        for (let from = 0; from < batch.length; from += ID_CHUNK) {
+          const params = new Params();
+          const ids = batch.slice(from, from + ID_CHUNK).map((a) => params.text(a.event.id));
+          const rows = (await c.runAndReadAll(`SELECT id, doc FROM alerts WHERE id IN (${ids.join(', ')})`, params.values, params.types)).getRows();
+          for (const row of rows) if (typeof row[0] === 'string' && typeof row[1] === 'string') stored.set(row[0], row[1]);
+        }
+        const changed: { alert: Alert; doc: string }[] = [];
         for (const alert of batch) {
           const doc = JSON.stringify(alert);
-          const id = alert.event.id;
-          const before = (await c.runAndReadAll('SELECT doc FROM alerts WHERE id = $1', [id], [VARCHAR])).getRows()[0];
-          if (before !== undefined && before[0] === doc) {
-            unchanged++;
-            continue;
-          }
-          const values = [BigInt(Date.parse(alert['@timestamp'])), alert.rule.id, alert.recovery.alert.status, alert.host?.name ?? null, alert.recovery.module ?? null, doc];
-          if (before === undefined) {
-            await c.run('INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, ...values], [VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
-          } else {
-            await c.run('UPDATE alerts SET ts_ms = $2, rule_id = $3, status = $4, host = $5, module = $6, doc = $7 WHERE id = $1', [id, ...values], [VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
-            await c.run('DELETE FROM alert_hosts WHERE id = $1', [id], [VARCHAR]);
-          }
-          for (const host of alert.related.hosts) await c.run('INSERT INTO alert_hosts VALUES ($1, $2)', [id, host], [VARCHAR, VARCHAR]);
-          written++;
+          if (stored.get(alert.event.id) !== doc) changed.push({ alert, doc });
         }
+        const replaced = changed.filter((x) => stored.has(x.alert.event.id));
+        for (let from = 0; from < replaced.length; from += ID_CHUNK) {
+          const params = new Params();
+          const ids = replaced.slice(from, from + ID_CHUNK).map((x) => params.text(x.alert.event.id));
+          await c.run(`DELETE FROM alerts WHERE id IN (${ids.join(', ')})`, params.values, params.types);
+        }
+        if (changed.length > 0) {
+          const appender = await c.createAppender('alerts');
+          try {
+            for (const { alert, doc } of changed) {
+              appender.appendVarchar(alert.event.id);
+              appender.appendBigInt(BigInt(Date.parse(alert['@timestamp'])));
+              appender.appendVarchar(alert.rule.id);
+              appender.appendVarchar(alert.recovery.alert.status);
+              if (alert.host === undefined) appender.appendNull();
+              else appender.appendVarchar(alert.host.name);
+              if (alert.recovery.module === undefined) appender.appendNull();
+              else appender.appendVarchar(alert.recovery.module);
+              appender.appendVarchar(`\n${alert.related.hosts.join('\n')}\n`);
+              appender.appendVarchar(doc);
+              appender.endRow();
+            }
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }
+        const written = changed.length;
+        const unchanged = batch.length - written;
         if (checkpoint !== undefined) {
           await c.run("UPDATE kintsugi_meta SET value = CAST(greatest(CAST(value AS BIGINT), $1) AS VARCHAR) WHERE key = 'checkpoint'", [BigInt(checkpoint)], [BIGINT]);
         }
@@ -157,7 +182,7 @@ export class DuckDbAlertStore implements AlertStore {
     if (f.statuses !== null) where.push(`status IN (${[...f.statuses].map((s) => params.text(s)).join(', ')})`);
     if (f.host !== null) {
       const h = params.text(f.host);
-      where.push(`(host = ${h} OR id IN (SELECT id FROM alert_hosts WHERE host = ${h}))`);
+      where.push(`(host = ${h} OR contains(hosts, chr(10) || ${h} || chr(10)))`);
     }
     if (f.module !== null) where.push(`module = ${params.text(f.module)}`);
     if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
