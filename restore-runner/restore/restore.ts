@@ -38,7 +38,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
           if (opts.delete === true) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--delete applies to tree snapshots');
           return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });
         }
-        return restoreTree(c, {
+        return await restoreTree(c, {
           target: opts.target,
           mode: opts.mode,
           paths: opts.paths ?? [],

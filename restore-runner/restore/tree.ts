@@ -14,7 +14,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import {
-  closeSync, fsyncSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync,
+  closeSync, fsync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync,
   readlinkSync, readSync, realpathSync, renameSync, rmSync, symlinkSync, chmodSync, unlinkSync, writeSync, utimesSync,
 } from 'node:fs';
 import { resolve } from 'node:path';
@@ -52,6 +52,7 @@ interface Step {
 
 const SPARSE_BLOCK = 4096;
 const TMP_PREFIX = '.kintsugi-tmp-';
+const MAX_PENDING_FSYNCS = 64;
 
 function lstatOrUndefined(p: Buffer): BigIntStats | undefined {
   try {
@@ -88,7 +89,7 @@ function isEmptyDir(p: string): boolean {
   }
 }
 
-export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): RestoreReport {
+export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Promise<RestoreReport> {
   const { record, reader } = ctx;
   const dryRun = opts.dryRun ?? false;
   const targetArg = resolve(opts.target);
@@ -227,6 +228,7 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
     const name = `${TMP_PREFIX}${randomBytes(6).toString('hex')}`;
     return abs(dir === undefined ? name : `${dir}/${name}`);
   };
+  const renames = new RenameQueue();
   for (const s of steps) {
     const n = s.node;
     if (s.action !== 'write') continue;
@@ -242,17 +244,21 @@ export function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions): Rest
     const tmp = tmpFor(n.path);
     const f = n.type === 'file' ? n : s.content;
     if (f !== undefined) {
-      bytesWritten += writeFileFromChunks(ctx, f, tmp, n.path);
-      renameSync(tmp, dest);
+      const w = writeFileFromChunks(ctx, f, tmp, n.path);
+      bytesWritten += w.written;
+      renames.add(w.fd, tmp, dest);
+      await renames.drain(MAX_PENDING_FSYNCS);
     } else if (n.type === 'symlink') {
       symlinkSync(fsPath(n.target), tmp);
       renameSync(tmp, dest);
     } else if (n.type === 'hardlink') {
+      await renames.drain(0); // the file it links to must be in place
       linkSync(abs(n.linkTo), tmp);
       renameSync(tmp, dest);
     }
     progress.update(bytesWritten);
   }
+  await renames.drain(0);
   for (const e of removing) rmSync(abs(e), { recursive: true, force: true });
 
   // 5. Metadata, deepest first so that directory times stay as set.
@@ -314,35 +320,73 @@ function findExtras(rootRaw: RawPath, keep: ReadonlySet<RawPath>): RawPath[] {
   return out.sort().reverse();
 }
 
-/** Write a file's chunks to `tmp` (zero blocks left as holes), fsync, read back and hash. */
-function writeFileFromChunks(ctx: RestoreContext, f: FileNode, tmp: Buffer, path: RawPath): number {
+/**
+ * fsync on libuv's thread pool, then rename into place: many files are made durable at once
+ * (their fsyncs share journal commits) while each is still replaced whole or not at all.
+ */
+class RenameQueue {
+  private readonly pending = new Set<Promise<void>>();
+  private error: Error | undefined;
+
+  add(fd: number, tmp: Buffer, dest: Buffer): void {
+    const p = new Promise<void>((res) => {
+      fsync(fd, (err) => {
+        try {
+          closeSync(fd);
+          if (err !== null) throw err;
+          renameSync(tmp, dest);
+        } catch (e: unknown) {
+          this.error ??= e instanceof Error ? e : new Error(String(e));
+        }
+        res();
+      });
+    });
+    this.pending.add(p);
+    void p.then(() => this.pending.delete(p));
+  }
+
+  /** Wait until at most `max` are pending; throws the first failure. */
+  async drain(max: number): Promise<void> {
+    while (this.pending.size > max) await Promise.race(this.pending);
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+/**
+ * Write a file's chunks to `tmp` (all-zero 4 KiB blocks left as holes), read it back and hash it;
+ * returns the open descriptor for the caller to fsync, and the bytes written.
+ */
+function writeFileFromChunks(ctx: RestoreContext, f: FileNode, tmp: Buffer, path: RawPath): { readonly fd: number; readonly written: number } {
   const zero = Buffer.alloc(SPARSE_BLOCK);
   const fd = openSync(tmp, 'wx', 0o600);
   let pos = 0;
   let written = 0;
+  const writeRun = (data: Buffer, from: number, to: number): void => {
+    let off = from;
+    while (off < to) off += writeSync(fd, data, off, to - off, pos + off);
+    written += to - from;
+  };
   try {
     for (const c of f.chunks) {
       const data = ctx.reader.read(c, `file ${rawToDisplay(path)}`, false);
+      let runStart = -1;
       for (let o = 0; o < data.length; o += SPARSE_BLOCK) {
-        const piece = data.subarray(o, Math.min(data.length, o + SPARSE_BLOCK));
-        if (piece.length === SPARSE_BLOCK && piece.equals(zero)) continue;
-        let off = 0;
-        while (off < piece.length) off += writeSync(fd, piece, off, piece.length - off, pos + o + off);
-        written += piece.length;
+        const end = Math.min(data.length, o + SPARSE_BLOCK);
+        const hole = end - o === SPARSE_BLOCK && data.subarray(o, end).equals(zero);
+        if (hole && runStart >= 0) {
+          writeRun(data, runStart, o);
+          runStart = -1;
+        } else if (!hole && runStart < 0) runStart = o;
       }
+      if (runStart >= 0) writeRun(data, runStart, data.length);
       pos += data.length;
     }
     ftruncateSync(fd, pos);
-    fsyncSync(fd);
+    if (pos !== f.size || hashFile(tmp) !== f.sha256) throw rstError('RST_ERR_RESTORE_MISMATCH', rawToDisplay(path), 'snapshot', 'content read back does not match');
   } catch (err: unknown) {
     closeSync(fd);
     unlinkSync(tmp);
     throw err;
   }
-  closeSync(fd);
-  if (pos !== f.size || hashFile(tmp) !== f.sha256) {
-    unlinkSync(tmp);
-    throw rstError('RST_ERR_RESTORE_MISMATCH', rawToDisplay(path), 'snapshot', 'content read back does not match');
-  }
-  return written;
+  return { fd, written };
 }
