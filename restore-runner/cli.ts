@@ -105,7 +105,7 @@ function restoreText(r: RestoreReport): string {
   const lines = [
     `${r.dryRun ? 'would restore' : 'restored'} snapshot ${shortId(r.snapshot)} (${r.kind}) into ${r.target}`,
     `mode: ${r.mode} — ${r.reason}`,
-    `verified before writing: signature, manifest and ${r.packsVerified} pack(s)${r.verifiedAfterWrite ? '; read back after writing: ok' : ''}`,
+    `verified before writing: signature, ${r.kind === 'image' ? 'block map' : 'manifest'} and ${r.packsVerified} pack(s)${r.verifiedAfterWrite ? '; read back after writing: ok' : ''}`,
   ];
   if (r.kind === 'image') {
     lines.push(`${r.dryRun ? 'would write' : 'wrote'} ${r.bytesWritten} bytes (${formatBytes(r.bytesWritten)}) in ${r.blocksWritten} of ${r.blocksTotal} blocks; image data ${formatBytes(r.bytesTotal)}`);
