@@ -1,4 +1,5 @@
 /** `kintsugi rules check FILE...` and `kintsugi rules list [FILE...]`: the detection rules. */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { defaultRulesPath, loadDefaultRules } from '../pipeline/rules/defaults.js';
 import { RulesError } from '../pipeline/rules/errors.js';
@@ -46,7 +47,8 @@ export function registerRulesCommand(program: Command): void {
       for (const file of files) {
         try {
           const set = loadRules(file);
-          sets.push(set);
+          // The defaults file itself is checked like any other, not against itself.
+          if (resolve(file) !== defaultRulesPath()) sets.push(set);
           write(`${file}: ${set.length} rule${set.length === 1 ? '' : 's'} valid (${set.map((r) => r.id).join(', ')})`);
         } catch (err: unknown) {
           report(err);

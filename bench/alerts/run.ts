@@ -12,6 +12,9 @@
  *    resolved (committed) to the moment the evaluator stored the probe's alert. Printed with the
  *    rate achieved while evaluating, and the evaluator's lag at the end.
  *
+ * 3. Catch-up: a new evaluator (a new alerts file) over the events of phase 2, from the start:
+ *    the events/s it evaluates when nothing else runs, an upper bound of the ingest rate it follows.
+ *
  * Options: --rate N (events/s), --seconds N (each phase, default 8), --no-readme.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,11 +127,27 @@ async function phase(dir: string, evaluate: boolean): Promise<Phase> {
   return { written, ms, latencies, probes, lagEvents };
 }
 
+/** Phase 3: evaluates the stored events of `dir` from the start with a new alerts file. */
+async function catchUp(dir: string, alertsDir: string): Promise<{ events: number; ms: number }> {
+  const events = await DuckDbEventStore.open({ dataDir: dir, memoryLimit: '512MB' });
+  const alerts = await DuckDbAlertStore.open({ dataDir: alertsDir });
+  const evaluator = new AlertEvaluator(events, alerts, loadDefaultRules());
+  const started = performance.now();
+  await evaluator.runOnce();
+  await evaluator.stop();
+  const ms = performance.now() - started;
+  const stats = await events.stats();
+  await events.close();
+  await alerts.close();
+  return { events: stats.events, ms };
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'kintsugi-bench-alerts-'));
   try {
     const base = await phase(join(root, 'baseline'), false);
     const withRules = await phase(join(root, 'evaluating'), true);
+    const again = await catchUp(join(root, 'evaluating'), join(root, 'catch-up'));
     const l = withRules.latencies;
     const lines = [
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`,
@@ -137,6 +156,7 @@ async function main(): Promise<void> {
       `ingest with the evaluator:    ${fmt((withRules.written / withRules.ms) * 1000)} events/s committed`,
       `alert latency, commit -> alert stored (${l.length} of ${withRules.probes} probes alerted): p50 ${fmt(percentile(l, 50))} ms, p95 ${fmt(percentile(l, 95))} ms, max ${fmt(l.at(-1) ?? NaN)} ms`,
       `evaluator behind the store when the writer stopped and the probes were in: ${fmt(withRules.lagEvents)} events`,
+      `catch-up (a new evaluator over the ${fmt(again.events)} stored events, nothing else running): ${fmt((again.events / again.ms) * 1000)} events/s evaluated`,
     ];
     for (const line of lines) process.stdout.write(`${line}\n`);
     if (!values['no-readme']) writeReadme(lines);

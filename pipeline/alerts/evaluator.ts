@@ -44,7 +44,7 @@ const KNOWN_KEY_FIELDS: Partial<Record<KeyField, { group: GroupField; filter: 'h
 };
 
 export class AlertEvaluator {
-  private readonly engine: RuleEngine;
+  private engine: RuleEngine;
   private readonly now: () => number;
   private seq = 0;
   private running: Promise<void> | null = null;
@@ -156,7 +156,14 @@ export class AlertEvaluator {
         await this.runOnce();
       } catch (err: unknown) {
         if (this.stopped) return;
-        this.options.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'alert evaluation failed; trying again');
+        this.options.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'alert evaluation failed; rebuilding from the stores and trying again');
+        // The engine may hold answers the alert store did not take: start again from what is stored.
+        try {
+          this.engine = new RuleEngine(this.rules);
+          await this.rebuild();
+        } catch (again: unknown) {
+          this.options.log?.error({ err: again instanceof Error ? again.message : String(again) }, 'rebuilding the rule state failed; trying again');
+        }
       }
       if (this.stopped) return;
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
  */
 import type { RecoveryEvent } from '../../parsers/event.js';
 import type { EventFilter } from '../store/event-store.js';
-import type { KeyField, RuleSpec, SelectorField, SelectorSpec, Severity } from './schema.js';
+import { SELECTOR_FIELDS, type KeyField, type RuleSpec, type SelectorField, type SelectorSpec, type Severity } from './schema.js';
 
 export interface Selector {
   readonly spec: SelectorSpec;
@@ -109,29 +109,26 @@ function selectorValue(event: RecoveryEvent, field: SelectorField): string | und
   }
 }
 
-const FILTER_KEY: Readonly<Record<SelectorField, keyof EventFilter>> = {
-  action: 'action',
-  status: 'status',
-  outcome: 'outcome',
-  code: 'code',
-  dataset: 'dataset',
-  host: 'host',
-  instance: 'instance',
-  module: 'module',
-};
-
 export function compileSelector(spec: SelectorSpec): Selector {
   const tests: { field: SelectorField; values: ReadonlySet<string> }[] = [];
-  const filter: Record<string, string | readonly string[]> = {};
-  for (const [field, raw] of Object.entries(spec) as [SelectorField, string | readonly string[] | undefined][]) {
+  const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
+  const list = <T extends string>(v: T | readonly T[]): T | readonly T[] => (typeof v === 'string' || v.length !== 1 ? v : (v[0] as T));
+  if (spec.action !== undefined) filter.action = list(spec.action);
+  if (spec.status !== undefined) filter.status = list(spec.status);
+  if (spec.outcome !== undefined) filter.outcome = list(spec.outcome);
+  if (spec.code !== undefined) filter.code = list(spec.code);
+  if (spec.dataset !== undefined) filter.dataset = list(spec.dataset);
+  if (spec.host !== undefined) filter.host = list(spec.host);
+  if (spec.instance !== undefined) filter.instance = list(spec.instance);
+  if (spec.module !== undefined) filter.module = list(spec.module);
+  for (const field of SELECTOR_FIELDS) {
+    const raw = spec[field];
     if (raw === undefined) continue;
-    const values = typeof raw === 'string' ? [raw] : raw;
-    tests.push({ field, values: new Set(values) });
-    filter[FILTER_KEY[field]] = values.length === 1 ? (values[0] as string) : values;
+    tests.push({ field, values: new Set<string>(typeof raw === 'string' ? [raw] : raw) });
   }
   return {
     spec,
-    filter: filter as EventFilter,
+    filter,
     test(event) {
       for (const t of tests) {
         const v = selectorValue(event, t.field);

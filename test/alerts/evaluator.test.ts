@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
+import type { AlertStore } from '../../pipeline/alerts/alert-store.js';
 import { DuckDbAlertStore } from '../../pipeline/alerts/duckdb-store.js';
+import { AlertStoreError } from '../../pipeline/alerts/errors.js';
+import { MemoryAlertStore } from '../../pipeline/alerts/memory-store.js';
+import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
 import { AlertEvaluator } from '../../pipeline/alerts/evaluator.js';
 import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
 import type { AlertChange } from '../../pipeline/rules/engine.js';
@@ -102,5 +106,38 @@ describe('AlertEvaluator on DuckDB stores', () => {
     expect(await s.alerts.get(seen[0]?.alert.event.id ?? '')).toEqual(seen[0]?.alert);
     await s.events.close();
     await s.alerts.close();
+  });
+
+  it('rebuilds from the stores after a failed write, so no alert is lost', async () => {
+    const events = new MemoryEventStore();
+    const inner = new MemoryAlertStore();
+    let failures = 1;
+    const flaky: AlertStore = {
+      put: async (alerts, checkpoint) => {
+        if (alerts.length > 0 && failures-- > 0) throw new AlertStoreError('PIP_ERR_ALERTS_WRITE_FAILED', [alerts.length, 'disk full (test)']);
+        return inner.put(alerts, checkpoint);
+      },
+      get: (id) => inner.get(id),
+      query: (f, p) => inner.query(f, p),
+      current: () => inner.current(),
+      checkpoint: () => inner.checkpoint(),
+      close: () => inner.close(),
+    };
+    const errors: string[] = [];
+    let notify: (() => void) | null = null;
+    const stored = new Promise<void>((resolve) => (notify = resolve));
+    const evaluator = new AlertEvaluator(events, flaky, rules.filter((r) => r.id === 'recurring-module-corruption'), {
+      now: () => NOW,
+      pollIntervalMs: 10,
+      evaluateIntervalMs: 0,
+      log: { info: () => undefined, warn: () => undefined, error: (_f, m) => errors.push(m) },
+      onChanges: () => notify?.(),
+    });
+    await evaluator.start();
+    await events.writeBatch(EVENTS.filter((e) => ['c1', 'c2', 'c3'].includes(e.event.id)), []);
+    await stored;
+    await evaluator.stop();
+    expect(errors).toEqual(['alert evaluation failed; rebuilding from the stores and trying again']);
+    expect((await inner.query({}, { limit: 0 })).alerts.map((a) => `${a.rule.id} ${a.recovery.alert.count}`)).toEqual(['recurring-module-corruption 3']);
   });
 });

@@ -66,6 +66,11 @@ describe('kintsugi rules', () => {
     expect(missing.stderr.split('\n')[0]).toBe(`kintsugi rules: ${join(dir, 'none.yaml')}: PIP_ERR_RULES_READ`);
   });
 
+  it('check: the shipped defaults file is valid', async () => {
+    const file = new URL('../../pipeline/rules/defaults.yaml', import.meta.url).pathname;
+    expect(await run(['rules', 'check', file])).toEqual({ code: 0, stdout: `${file}: 5 rules valid (recurring-module-corruption, fleet-module-corruption, restore-failed, restore-stuck, snapshot-stale)\n`, stderr: '' });
+  });
+
   it('list: the defaults, one line each', async () => {
     const r = await run(['rules', 'list']);
     expect(r.code).toBe(0);

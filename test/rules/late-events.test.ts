@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../pipeline/alerts/alert.js';
 import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
+import { AlertEvaluator } from '../../pipeline/alerts/evaluator.js';
+import { MemoryAlertStore } from '../../pipeline/alerts/memory-store.js';
 import { evaluateRules, RuleEngine } from '../../pipeline/rules/engine.js';
+import { compileRules } from '../../pipeline/rules/load.js';
+import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
 import { toEvent, type CaseEvent } from './events.js';
 
 const rules = loadDefaultRules();
@@ -84,5 +88,32 @@ describe('late events', () => {
     expect(engine.evaluate(t('2026-03-01T01:14:59.999Z'))).toEqual([]);
     expect(engine.evaluate(t('2026-03-01T01:15:00Z'))).toHaveLength(1);
     expect(engine.nextDueMs()).toBeNull();
+  });
+
+  it('allowed_lateness delays firing and resolution by that much', () => {
+    const [rule] = compileRules({ version: 1, rules: [{ id: 'stuck', name: 's', category: 'c', severity: 'low', type: 'sequence', first: { action: 'restore.start' }, then: { action: 'restore.end' }, group_by: ['correlation_id'], window: '15m', allowed_lateness: '2m' }] }, 'inline');
+    const engine = new RuleEngine(rule === undefined ? [] : [rule]);
+    engine.ingest([toEvent({ id: 's', at: '2026-03-01T01:00:00Z', action: 'restore.start', cid: 'job-1' })]);
+    expect(engine.evaluate(t('2026-03-01T01:16:59Z'))).toEqual([]);
+    expect(engine.nextDueMs()).toBe(t('2026-03-01T01:17:00Z'));
+    const fired = engine.evaluate(t('2026-03-01T01:17:00Z'));
+    expect(summary(fired)).toEqual(['new stuck correlation_id=job-1 open fired 2026-03-01T01:15:00.000Z']);
+  });
+
+  it('the evaluator stores the withdrawn alert beside its successor', async () => {
+    const events = new MemoryEventStore();
+    const alerts = new MemoryAlertStore();
+    let clock = t('2026-03-01T01:20:00Z');
+    const evaluator = new AlertEvaluator(events, alerts, rules.filter((r) => r.id === 'restore-stuck'), { now: () => clock, evaluateIntervalMs: 0 });
+    await evaluator.rebuild();
+    await events.writeBatch([toEvent({ id: 's', at: '2026-03-01T01:00:00Z', action: 'restore.start', cid: 'job-1' })], []);
+    await evaluator.runOnce();
+    expect((await alerts.query({ status: ['open'] }, { limit: 0 })).alerts).toHaveLength(1);
+    clock = t('2026-03-01T01:25:00Z');
+    await events.writeBatch([toEvent({ id: 'e', at: '2026-03-01T01:05:00Z', action: 'restore.end', status: 'ok', cid: 'job-1' })], []);
+    await evaluator.runOnce();
+    const all = (await alerts.query({}, { limit: 0 })).alerts;
+    expect(all.map((a) => `${a.recovery.alert.status} ${a.recovery.alert.withdrawn_at ?? ''}`)).toEqual(['withdrawn 2026-03-01T01:25:00.000Z']);
+    expect(await alerts.current()).toEqual([]);
   });
 });
