@@ -49,6 +49,8 @@ export class AlertEvaluator {
   private seq = 0;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The state is whole: rebuilt, or followed from the start. */
+  private ready = false;
   private wake: (() => void) | null = null;
   private lastCheckpointWrite = -Infinity;
   private lastEvaluation = -Infinity;
@@ -71,15 +73,20 @@ export class AlertEvaluator {
 
   /** Rebuilds the state from both stores (see the header). Called by start(); public for tests. */
   async rebuild(): Promise<void> {
+    this.ready = false;
     this.seq = await this.alerts.checkpoint();
     this.checkpointed = this.seq;
-    if (this.seq === 0) return; // nothing evaluated yet: following from the start sees everything
+    if (this.seq === 0) {
+      this.ready = true;
+      return; // nothing evaluated yet: following from the start sees everything
+    }
     for (const rule of this.rules) {
       const selectors: Selector[] = rule.type === 'sequence' ? [rule.first, rule.then] : [rule.match];
       for (const s of selectors) await this.feedQuery(s.filter);
       if (rule.type === 'absence' && rule.known !== null) await this.feedKnown(rule.groupBy, rule.known.filter);
     }
     this.engine.seed(await this.alerts.current());
+    this.ready = true;
   }
 
   private async feedQuery(filter: EventFilter): Promise<void> {
@@ -143,10 +150,14 @@ export class AlertEvaluator {
     }
   }
 
-  /** Rebuilds, then follows the store until stop(). A failing pass is logged and tried again. */
+  /**
+   * Rebuilds (the promise resolves then), then follows the store until stop(). A failing pass is
+   * logged, and the state rebuilt from the stores before the next one.
+   */
   async start(): Promise<void> {
-    await this.rebuild();
-    this.running = this.loop();
+    const rebuilt = this.rebuild();
+    this.running = rebuilt.then(() => (this.stopped ? undefined : this.loop()));
+    await rebuilt;
   }
 
   private async loop(): Promise<void> {
@@ -187,12 +198,16 @@ export class AlertEvaluator {
     if (changes.length > 0) this.options.onChanges?.(changes);
   }
 
-  /** Stops following after the pass under way, and stores the position. */
+  /**
+   * Stops following after the pass under way, and stores what was evaluated. Stopped during the
+   * rebuild, it stores nothing: the state was not whole yet.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.running;
+    // A failed rebuild was reported to start()'s caller.
+    await this.running?.catch(() => undefined);
     this.running = null;
-    await this.flush();
+    if (this.ready) await this.flush();
   }
 }
