@@ -110,15 +110,16 @@ describe('crash safety', () => {
     const repo = join(d, 'repo');
     run(bin, ['repo', 'init', '--repo', repo]);
     const src = join(d, 'src');
-    for (let i = 0; i < 40; i++) {
+    // Enough data (300 MiB in 300 files) that the restore is still running when it is killed.
+    for (let i = 0; i < 300; i++) {
       mkdirSync(join(src, `d${i % 4}`), { recursive: true });
-      writeFileSync(join(src, `d${i % 4}`, `f${i}`), randomBytes(3 * MiB));
+      writeFileSync(join(src, `d${i % 4}`, `f${i}`), randomBytes(MiB));
     }
     expect(run(bin, ['snapshot', 'create', '--repo', repo, '--source', src, '--kind', 'tree', '--host', 'h']).status).toBe(0);
     const target = join(d, 'out');
     const child = start(bin, ['restore', '--repo', repo, '--snapshot', 'latest', '--target', target]);
     const restored = (): number => (existsSync(target) ? readdirSync(target).flatMap((x) => (x.startsWith('d') ? readdirSync(join(target, x)) : [])).filter((f) => f.startsWith('f')).length : 0);
-    const stopAt = 3 + randomInt(10);
+    const stopAt = 3 + randomInt(30);
     await until(() => restored() >= stopAt, 'some files to be restored');
     child.kill('SIGKILL');
     expect((await killed(child)).signal).toBe('SIGKILL');

@@ -1,5 +1,5 @@
 /**
- * Blob compression (FORMAT.md): one zstd frame (level 1) when smaller than the plaintext, the raw
+ * Blob compression (FORMAT.md): one zstd frame (level -1) when smaller than the plaintext, the raw
  * bytes otherwise. Uses zstd's context API through `zstd-napi/binding` so that hot loops compress
  * and decompress straight into caller buffers (shared memory included) without allocations.
  */
@@ -8,7 +8,8 @@ import zstd from 'zstd-napi/binding.js';
 export const COMPRESSION_NONE = 0;
 export const COMPRESSION_ZSTD = 1;
 export type Compression = typeof COMPRESSION_NONE | typeof COMPRESSION_ZSTD;
-export const ZSTD_LEVEL = 1;
+/** zstd fast mode: on 4 KiB blocks of system files it decompresses twice as fast as level 1 for about 6% more bytes. */
+export const ZSTD_LEVEL = -1;
 /** Largest plaintext a reader allocates for one blob or index body (a damaged length cannot exhaust memory). */
 export const MAX_PLAIN_BYTES = 1 << 30;
 
