@@ -4,9 +4,11 @@
  * and maps failures to the documented exit codes (see README.md, "Exit codes").
  */
 import { Command, CommanderError } from 'commander';
+import { registerAlertsCommand } from './alerts.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
+import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
 import { EXIT } from './exit.js';
 
@@ -26,6 +28,8 @@ registerParseCommand(program);
 registerServeCommand(program);
 registerIngestCommand(program);
 registerQueryCommand(program);
+registerRulesCommand(program);
+registerAlertsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,9 +12,13 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { CheckpointStore } from '../collectors/checkpoint.js';
 import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
+import { DuckDbAlertStore } from './alerts/duckdb-store.js';
+import { AlertEvaluator } from './alerts/evaluator.js';
 import { buildApi } from './api/server.js';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_STORE_MEMORY_LIMIT, type Config } from './config/schema.js';
 import { PipelineError } from './errors.js';
+import { loadDefaultRules } from './rules/defaults.js';
+import { loadRules, mergeRules } from './rules/load.js';
 import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
 import type { EventStore } from './store/event-store.js';
@@ -55,6 +59,8 @@ export function runningService(dataDir: string): ServiceInfo | null {
 
 export class Service {
   private store: EventStore | null = null;
+  private alerts: DuckDbAlertStore | null = null;
+  private evaluator: AlertEvaluator | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
@@ -78,6 +84,8 @@ export class Service {
     const other = runningService(data);
     if (other !== null && other.pid !== process.pid) throw new PipelineError('PIP_ERR_SERVICE_RUNNING', other.pid, other.url, data, 'stop it first, or give this one another --data folder');
 
+    // The rules first: a bad rules file stops the start before any file is opened.
+    const rules = mergeRules([...(this.config.rules?.defaults === false ? [] : [loadDefaultRules()]), ...(this.config.rules?.files ?? []).map((f) => loadRules(f))]);
     this.telemetry = startTelemetry();
     const store = await DuckDbEventStore.open({
       dataDir: data,
@@ -85,6 +93,9 @@ export class Service {
       ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
     });
     this.store = store;
+    // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
+    this.alerts = await DuckDbAlertStore.open({ dataDir: data });
+    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
@@ -101,7 +112,7 @@ export class Service {
       for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
     });
 
-    this.api = await buildApi({ store, telemetry: this.telemetry, lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0), ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}) });
+    this.api = await buildApi({ store, alerts: this.alerts, telemetry: this.telemetry, lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0), ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}) });
     const host = this.config.api?.host ?? DEFAULT_API_HOST;
     const port = this.config.api?.port ?? DEFAULT_API_PORT;
     try {
@@ -115,6 +126,8 @@ export class Service {
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
+    const evaluator = this.evaluator;
+    evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
@@ -125,7 +138,9 @@ export class Service {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
+      await this.evaluator?.stop();
       await this.api?.close();
+      await this.alerts?.close();
       await this.store?.close();
       await this.telemetry?.shutdown();
       const file = join(resolve(this.dataDir), SERVICE_FILE);

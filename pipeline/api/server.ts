@@ -4,6 +4,8 @@
  * that names the field, and a store failure is the store error's own status and code.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AlertStore } from '../alerts/alert-store.js';
+import { alertRoutes } from '../alerts/routes.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
@@ -15,6 +17,8 @@ import { traceRoutes } from './routes/traces.js';
 
 export interface ApiDeps {
   readonly store: EventStore;
+  /** The alert store: GET /api/alerts when present. */
+  readonly alerts?: AlertStore;
   readonly telemetry?: Telemetry;
   /** Bytes the followers are behind, for /healthz. */
   readonly lagBytes?: () => number;
@@ -44,5 +48,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(deadLetterRoutes, deps);
   await app.register(itemRoutes, deps);
   await app.register(metricsRoutes, deps);
+  if (deps.alerts !== undefined) await app.register(alertRoutes, { alerts: deps.alerts });
   return app;
 }

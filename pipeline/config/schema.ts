@@ -47,6 +47,15 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    rules: Type.Optional(
+      Type.Object(
+        {
+          files: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'rules files (YAML, pipeline/rules/README.md) evaluated beside the shipped defaults' })),
+          defaults: Type.Optional(Type.Boolean({ description: 'evaluate the shipped default rules (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },
