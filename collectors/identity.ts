@@ -29,7 +29,13 @@ export function fingerprintOf(head: Buffer, fileComplete = false): string | null
   return createHash('sha256').update(head.subarray(0, end)).digest('base64url').slice(0, 32);
 }
 
+/** First lines are short: read a little, and more only when the first LF is not in it. */
+const FIRST_READ = 4096;
+
 export async function fingerprintFile(handle: FileHandle): Promise<string | null> {
+  const small = Buffer.alloc(FIRST_READ);
+  const first = await handle.read(small, 0, FIRST_READ, 0);
+  if (small.subarray(0, first.bytesRead).indexOf(0x0a) !== -1 || first.bytesRead < FIRST_READ) return fingerprintOf(small.subarray(0, first.bytesRead));
   const head = Buffer.alloc(FINGERPRINT_LIMIT);
   const { bytesRead } = await handle.read(head, 0, FINGERPRINT_LIMIT, 0);
   return fingerprintOf(head.subarray(0, bytesRead));
