@@ -3,9 +3,10 @@
  *
  * full  — into a file: write `T.kintsugi-partial` (holes left unwritten: sparse), read it back
  *         and compare every block with the map, then rename over `T`.
- * delta — read the target in batches, hash every block (workers), and write only the blocks
- *         that differ (a hole differs when the target block is not all zero); then read back
- *         what was written. A device is always restored this way (it cannot be renamed).
+ * delta — read the target in batches and hash every block (workers), writing nothing; prove the
+ *         packs of the blocks that differ (a hole differs when the target block is not all
+ *         zero); write only those; read back what was written. A device is always restored this
+ *         way (it cannot be renamed).
  * Both keep `T.kintsugi-journal`: an interrupted restore resumes from the last checkpoint
  * (target fsynced, then journal advanced); while the journal exists the target is incomplete.
  * Decompression, hashing and read-back run on worker threads (parallel/pool.ts).
@@ -120,12 +121,16 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     dataBlocks++;
   }
   const pool = Pool.create();
-  let packsVerified: number;
-  try {
-    packsVerified = await preverifyBlobsParallel(ctx, ids, pool);
-  } catch (err: unknown) {
-    await pool.close();
-    throw err;
+  // A full restore needs every pack: prove them now. A delta restore first finds the blocks that
+  // differ (reading only) and proves the packs of those, before it writes anything.
+  let packsVerified = 0;
+  if (mode === 'full' && kind !== 'device') {
+    try {
+      packsVerified = await preverifyBlobsParallel(ctx, ids, pool);
+    } catch (err: unknown) {
+      await pool.close();
+      throw err;
+    }
   }
 
   const idAt = (b: number): Id => map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES);
@@ -172,16 +177,24 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     const written: number[] = [];
     try {
       const st = fstatSync(fd);
-      if (st.isFile()) {
-        if (!dryRun && st.size !== size) ftruncateSync(fd, size);
-      } else {
+      if (!st.isFile()) {
         const devSize = deviceSize(fd);
         if (devSize < size) throw rstError('RST_ERR_TARGET_INVALID', target, `device holds ${devSize} bytes, the image needs ${size}`);
       }
-      if (!dryRun && resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
-      await deltaPass(fd, start, st.isFile() ? st.size : size, written);
-      await checkpointer.settle();
-      if (!dryRun) fsyncSync(fd);
+      const differ = await scanPass(fd, start, st.isFile() ? st.size : size);
+      const needed = new Set<Id>();
+      for (const b of differ) if (!isHole(map, b)) needed.add(idAt(b));
+      packsVerified = await preverifyBlobsParallel(ctx, needed, pool);
+      for (const b of differ) bytesWritten += blockLen(b);
+      blocksWritten = differ.length;
+      if (!dryRun) {
+        if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: start, bytesWritten: 0 });
+        if (st.isFile() && st.size !== size) ftruncateSync(fd, size);
+        await writePass(fd, differ, resumeFrom?.bytesWritten ?? 0);
+        written.push(...differ);
+        await checkpointer.settle();
+        fsyncSync(fd);
+      }
     } finally {
       closeSync(fd);
     }
@@ -274,13 +287,12 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     }
   }
 
-  /** Delta: hash what the target holds (workers) and write only the blocks that differ. */
-  async function deltaPass(fd: number, from: number, oldSize: number, written: number[]): Promise<void> {
-    const zero = Buffer.alloc(blockSize);
+  /** Delta, phase 1: hash what the target holds (workers); the blocks that differ, ascending. Reads only. */
+  async function scanPass(fd: number, from: number, oldSize: number): Promise<number[]> {
+    const differ: number[] = [];
     const inflight: { b0: number; n: number; buf: Buffer; scan: Promise<{ ids: Uint8Array; holes: Uint8Array }> }[] = [];
     const spare: Buffer[] = [];
     let next = from;
-    let sinceCheckpoint = 0;
     while (next < blocks || inflight.length > 0) {
       while (next < blocks && inflight.length < IN_FLIGHT) {
         const b0 = next;
@@ -288,7 +300,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         next += n;
         const buf = spare.pop() ?? sharedBuffer(batchBlocks * blockSize);
         const want = Math.min(n * blockSize, size - b0 * blockSize);
-        const got = b0 * blockSize >= oldSize ? 0 : readAt(fd, buf, want, b0 * blockSize);
+        const got = b0 * blockSize >= oldSize ? 0 : readAt(fd, buf, Math.min(want, oldSize - b0 * blockSize), b0 * blockSize);
         if (got < want) buf.fill(0, got, want);
         inflight.push({ b0, n, buf, scan: pool.scan(buf.subarray(0, want), blockSize) });
       }
@@ -298,26 +310,29 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       const have = Buffer.from(r.ids.buffer, r.ids.byteOffset, r.ids.byteLength);
       for (let k = 0; k < batch.n; k++) {
         const b = batch.b0 + k;
-        const len = blockLen(b);
-        let data: Buffer | undefined;
-        if (isHole(map, b)) {
-          if (r.holes[k] !== 1) data = zero.subarray(0, len);
-        } else if (r.holes[k] === 1 || !have.subarray(k * ID_BYTES, (k + 1) * ID_BYTES).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES))) {
-          data = dryRun ? zero.subarray(0, len) : reader.read(idAt(b), `block ${b}`);
-        }
-        if (data === undefined) continue;
-        if (!dryRun) writeAll(fd, data, b * blockSize);
-        written.push(b);
-        bytesWritten += len;
-        blocksWritten++;
+        const same = isHole(map, b) ? r.holes[k] === 1 : r.holes[k] !== 1 && have.subarray(k * ID_BYTES, (k + 1) * ID_BYTES).equals(map.subarray(b * ID_BYTES, (b + 1) * ID_BYTES));
+        if (!same) differ.push(b);
       }
       spare.push(batch.buf);
-      sinceCheckpoint += batch.n * blockSize;
-      if (!dryRun && sinceCheckpoint >= checkpoint) {
-        await checkpointer.mark(fd, batch.b0 + batch.n, bytesWritten);
+      progress.update((batch.b0 + batch.n) * blockSize);
+    }
+    return differ;
+  }
+
+  /** Delta, phase 2: write the blocks that differ (each blob re-hashed as read), with checkpoints. */
+  async function writePass(fd: number, differ: readonly number[], before: number): Promise<void> {
+    const zero = Buffer.alloc(blockSize);
+    let done = before;
+    let sinceCheckpoint = 0;
+    for (const b of differ) {
+      const len = blockLen(b);
+      writeAll(fd, isHole(map, b) ? zero.subarray(0, len) : reader.read(idAt(b), `block ${b}`), b * blockSize);
+      done += len;
+      sinceCheckpoint += len;
+      if (sinceCheckpoint >= checkpoint) {
+        await checkpointer.mark(fd, b + 1, done);
         sinceCheckpoint = 0;
       }
-      progress.update((batch.b0 + batch.n) * blockSize);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Deduplication, incremental snapshots, tree delta / files / --delete restores, dry runs, locks. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -141,6 +141,31 @@ describe('tree restores', () => {
     await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'files', paths: ['a'], trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
     await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'auto', paths: ['a'], trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
     await expect(restore(repo, { snapshot: im.id, target: join(dir, 'x'), mode: 'delta', delete: true, trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_KIND_MISMATCH' });
+  });
+
+  it('a delta restore proves only the packs of the blocks it writes', async () => {
+    const img = join(dir, 'img');
+    const data = randomBytes(60 * 4096); // incompressible: spread over several 64 KiB packs
+    writeFileSync(img, data);
+    const snap = await createImageSnapshot(repo, { source: img, host: 'h', signingKey: key, progress: false });
+    const { index } = repo.loadIndex();
+    const { sha256Hex } = await import('../../restore-runner/format/v1/ids.js');
+    const needed = index.get(sha256Hex(data.subarray(7 * 4096, 8 * 4096)))?.packId;
+    const other = [...index.entries()].map(([, l]) => l.packId).find((p) => p !== needed);
+    expect(needed !== undefined && other !== undefined).toBe(true);
+    const otherPath = repo.packPath(other ?? '');
+    const packBytes = readFileSync(otherPath);
+    packBytes[0] = (packBytes[0] ?? 0) ^ 1;
+    writeFileSync(otherPath, packBytes);
+    const target = join(dir, 't.img');
+    const damaged = Buffer.from(data);
+    damaged[7 * 4096] = (damaged[7 * 4096] ?? 0) ^ 1;
+    writeFileSync(target, damaged);
+    const r = await restore(repo, { snapshot: snap.id, target, mode: 'delta', trustedKey: pub, progress: false });
+    expect(r).toMatchObject({ blocksWritten: 1, packsVerified: 1 });
+    expect(readFileSync(target).equals(data)).toBe(true);
+    // A full restore needs every pack, so it refuses.
+    await expect(restore(repo, { snapshot: snap.id, target: join(dir, 'new.img'), mode: 'full', trustedKey: pub, progress: false })).rejects.toMatchObject({ code: 'RST_ERR_VERIFY_FAILED' });
   });
 
   it('an image dry run reports the blocks that differ and writes nothing', async () => {
