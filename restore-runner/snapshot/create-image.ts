@@ -18,6 +18,8 @@ import { Pool, sharedBuffer } from '../parallel/pool.js';
 import { compressOutputBytes, type ScanResult } from '../parallel/ops.js';
 import { isCompression } from '../format/v1/blob-codec.js';
 import { PackWriter } from '../repository/pack-writer.js';
+import { BlobReader } from '../repository/blob-reader.js';
+import { readBlockMap } from './content.js';
 import type { Repository } from '../repository/repository.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { commitSnapshot } from './commit.js';
@@ -51,6 +53,17 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
   try {
     const { index } = repo.loadIndex();
     const parent = findParent(repo, opts, 'image', source);
+    // The parent's block map: a block whose ID is the parent's at the same position is known to
+    // be stored (the parent references it), so neither its ID is looked up nor its data kept.
+    let parentMap: Buffer | undefined;
+    if (parent !== null && parent.payload.kind === 'image' && parent.payload.image.blockSize === blockSize) {
+      const reader = new BlobReader(repo, index);
+      try {
+        parentMap = readBlockMap(parent, reader);
+      } finally {
+        reader.close();
+      }
+    }
     const writer = new PackWriter(repo, index);
     const progress = opts.progress === false ? SILENT_PROGRESS : createProgress('snapshot', sizeHint);
     const batchBytes = Math.max(blockSize, Math.floor(BATCH_BYTES / blockSize) * blockSize);
@@ -109,11 +122,19 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
       const newIds: string[] = [];
       const n = Math.ceil(b.len / blockSize);
       const ids = Buffer.from(r.ids.buffer, r.ids.byteOffset, r.ids.byteLength);
+      const base = size / blockSize;
       for (let i = 0; i < n; i++) {
         if (r.holes[i] === 1) {
           holes++;
         } else {
           ids.copy(piece, inPiece * ID_BYTES, i * ID_BYTES, (i + 1) * ID_BYTES);
+          const g = base + i;
+          const sameAsParent = parentMap !== undefined && (g + 1) * ID_BYTES <= parentMap.length && ids.compare(parentMap, g * ID_BYTES, (g + 1) * ID_BYTES, i * ID_BYTES, (i + 1) * ID_BYTES) === 0;
+          if (sameAsParent) {
+            inPiece++;
+            if (inPiece === MAP_PIECE_ENTRIES) flushPiece();
+            continue;
+          }
           const id = ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES);
           if (!writer.has(id) && !claimed.has(id)) {
             claimed.add(id);
