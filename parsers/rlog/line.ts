@@ -93,33 +93,45 @@ function offendingToken(err: unknown): Token | undefined {
 // and syntax trees are read-only, so a cached tree is shared safely.
 // Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
 // and when the young one is full the old one is dropped.
-const MEMO_GENERATION = 16_384;
+const MEMO_GENERATION = 32_768;
 type Memoized = Omit<LineAst, 'line' | 'timestamp'>;
-let young = new Map<string, Memoized>();
-let old = new Map<string, Memoized>();
+// Keyed by the text after the timestamp; form A timestamps all have one length, form B several,
+// and free-text spans are offsets in the line, so the timestamp's length is part of the key: it
+// picks the map (no string is built for the key).
+let young = new Map<number, Map<string, Memoized>>();
+let old = new Map<number, Map<string, Memoized>>();
+let youngSize = 0;
 
-function remember(key: string, value: Memoized): void {
-  if (young.size >= MEMO_GENERATION) {
+function lookup(generation: Map<number, Map<string, Memoized>>, length: number, key: string): Memoized | undefined {
+  return generation.get(length)?.get(key);
+}
+
+function remember(length: number, key: string, value: Memoized): void {
+  if (youngSize >= MEMO_GENERATION) {
     old = young;
     young = new Map();
+    youngSize = 0;
   }
-  young.set(key, value);
+  let byKey = young.get(length);
+  if (byKey === undefined) young.set(length, (byKey = new Map()));
+  byKey.set(key, value);
+  youngSize++;
 }
 
 export function parseRecordLine(line: string): RecordLineResult {
   rlogLexer.reset(line);
   const first = rlogLexer.next();
   if (first !== undefined && (first.type === 'tsA' || first.type === 'tsB')) {
-    // Free-text spans are offsets in the line: the key keeps the timestamp's length.
-    const key = `${first.text.length}|${line.slice(first.text.length)}`;
-    let hit = young.get(key);
+    const length = first.text.length;
+    const key = line.slice(length);
+    let hit = lookup(young, length, key);
     if (hit === undefined) {
-      hit = old.get(key);
-      if (hit !== undefined) remember(key, hit);
+      hit = lookup(old, length, key);
+      if (hit !== undefined) remember(length, key, hit);
     }
     if (hit !== undefined) return { ok: true, ast: { line, timestamp: toTimestampToken(first), fallback: hit.fallback, record: hit.record } };
     const result = parseWithGrammar(line);
-    if (result.ok) remember(key, { fallback: result.ast.fallback, record: result.ast.record });
+    if (result.ok) remember(length, key, { fallback: result.ast.fallback, record: result.ast.record });
     return result;
   }
   return parseWithGrammar(line);

@@ -15,6 +15,13 @@ function digits(s: string, from: number, count: number): number {
   return n;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] ?? 0;
+}
+
 /** Milliseconds of a wall-clock date-time read as UTC, or NaN when the date or time does not exist. */
 function wallClockMs(text: string): number {
   const year = digits(text, 0, 4);
@@ -23,13 +30,15 @@ function wallClockMs(text: string): number {
   const hour = digits(text, 11, 2);
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  // Date rolls 2026-02-30 over into March: a date that changed is one that does not exist.
-  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) return NaN;
-  return date.getTime();
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
+  // Date.UTC maps years 0-99 to 1900-1999; those are set apart (no log is that old, but it must not lie).
+  if (year < 100) {
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    date.setUTCHours(hour, minute, second, 0);
+    return date.getTime();
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
