@@ -1,0 +1,128 @@
+/**
+ * Restore operations: what the restore runner did (its OPS 4.2 v2 events in the events index)
+ * and its own metrics. Several panels use planned metrics and actions (planned.ts): they stay
+ * empty until the restore runner exports them, and say so in their description.
+ */
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PLANNED_ACTIONS, plannedExposedName, SPEC_ACTIONS } from './planned.js';
+import { kintsugiDashboard, row, stat, table, termsVariable, timeseries } from './panels.js';
+import { bucket, byVariable, esQuery, metric, promQuery, term } from './queries.js';
+
+export const RESTORE_UID = 'kintsugi-restore-operations';
+
+const HOST = [byVariable('host.name', 'host'), byVariable('recovery.instance', 'instance')];
+
+export function restoreOperations(): Dashboard {
+  const written = plannedExposedName('restoreWrittenBytes');
+  const pending = plannedExposedName('restoreApprovalsPending');
+  const prefetch = plannedExposedName('prefetchChunkReads');
+  return kintsugiDashboard(RESTORE_UID, 'Kintsugi / Restore operations', 'What the restore runner did: restores and their outcome, duration and bytes, approvals, drills and measured recovery times, prefetch.')
+    .withVariable(termsVariable('host', 'Host', 'events', 'host.name'))
+    .withVariable(termsVariable('instance', 'Instance', 'events', 'recovery.instance'))
+    .withRow(row(100, 'Restores'))
+    .withPanel(
+      timeseries(
+        {
+          id: 1,
+          title: 'Restores by outcome',
+          description: 'restore.end events by event.outcome.',
+          source: 'events',
+          targets: [esQuery('events', { query: [...HOST, term('event.action', SPEC_ACTIONS.restoreEnd)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withPanel(
+      timeseries({
+        id: 2,
+        title: 'Restore duration percentiles',
+        description: 'event.duration of restore.end events: 50th, 90th and 99th percentiles.',
+        source: 'events',
+        unit: 'ns',
+        targets: [esQuery('events', { query: [...HOST, term('event.action', SPEC_ACTIONS.restoreEnd)], metrics: [metric.percentiles('event.duration', ['50', '90', '99'])], buckets: [bucket.time('2')] })],
+      }),
+    )
+    .withPanel(
+      timeseries(
+        {
+          id: 3,
+          title: 'Bytes written by restore mode',
+          description: `Bytes restores wrote to their targets, by mode (planned: ${written}, restore runner).`,
+          source: 'metrics',
+          unit: 'bytes',
+          targets: [promQuery(`sum by (mode) (increase(${written}[$__rate_interval]))`, '{{mode}}')],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withPanel(
+      timeseries(
+        {
+          id: 4,
+          title: 'Bytes restored by file and block events',
+          description: 'file.size summed over restore.file and restore.block events, by event.action.',
+          source: 'events',
+          unit: 'bytes',
+          targets: [
+            esQuery('events', {
+              query: [...HOST, `event.action:("${SPEC_ACTIONS.restoreFile}" OR "${SPEC_ACTIONS.restoreBlock}")`],
+              metrics: [metric.sum('file.size')],
+              buckets: [bucket.terms('event.action', '2', 2), bucket.time('3')],
+            }),
+          ],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withRow(row(101, 'Approvals, drills, prefetch'))
+    .withPanel(
+      stat({
+        id: 5,
+        title: 'Pending approvals',
+        description: `Restore jobs waiting for an approval the recovery policy requires (planned: ${pending}, restore runner).`,
+        source: 'metrics',
+        targets: [promQuery(`sum(${pending})`, 'pending')],
+      }),
+    )
+    .withPanel(
+      stat({
+        id: 6,
+        title: 'Prefetch hit rate',
+        description: `Share of chunks restores read from the warm prefetch cache rather than the repository (planned: ${prefetch}, restore runner).`,
+        source: 'metrics',
+        unit: 'percentunit',
+        targets: [promQuery(`sum(rate(${prefetch}{result="hit"}[$__rate_interval])) / sum(rate(${prefetch}[$__rate_interval]))`, 'hit rate')],
+      }),
+    )
+    .withPanel(
+      timeseries(
+        {
+          id: 7,
+          title: 'Drill results',
+          description: `Drills by event.outcome (planned action: ${PLANNED_ACTIONS.drillEnd.action}, kintsugi drill).`,
+          source: 'events',
+          w: 12,
+          targets: [esQuery('events', { query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withPanel(
+      table({
+        id: 8,
+        title: 'Measured recovery times',
+        description: `Recovery time measured by drills (event.duration of ${PLANNED_ACTIONS.drillEnd.action}, planned), per host and instance: worst and median.`,
+        source: 'events',
+        unit: 'ns',
+        w: 24,
+        targets: [
+          esQuery('events', {
+            query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)],
+            metrics: [metric.max('event.duration', '1'), metric.percentiles('event.duration', ['50'], '2')],
+            buckets: [bucket.terms('host.name', '3', 100), bucket.terms('recovery.instance', '4', 10)],
+          }),
+        ],
+      }),
+    )
+    .build();
+}
