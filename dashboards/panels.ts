@@ -146,5 +146,16 @@ export function kintsugiDashboard(uid: string, title: string, description: strin
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .version(1);
+    .version(1)
+    // Grafana's own annotations (and alert state changes), as every dashboard it creates has.
+    .annotation(
+      new dashboard.AnnotationQueryBuilder()
+        .name('Annotations & Alerts')
+        .datasource({ type: 'grafana', uid: '-- Grafana --' })
+        .enable(true)
+        .hide(true)
+        .iconColor('rgba(0, 211, 255, 1)')
+        .type('dashboard')
+        .builtIn(1),
+    );
 }
