@@ -261,31 +261,35 @@ function leafMapping(spec: FieldSpec): JsonMap {
   }
 }
 
-type MutableProps = { [key: string]: { type?: string; properties?: MutableProps } | JsonMap };
+interface MappingNode {
+  leaf?: JsonMap;
+  readonly children: Map<string, MappingNode>;
+}
+
+function toProperties(node: MappingNode): JsonMap {
+  const out: { [key: string]: Json } = {};
+  for (const [name, child] of node.children) out[name] = child.leaf ?? { properties: toProperties(child) };
+  return out;
+}
 
 /** `{ properties }` of nested objects from dotted paths, keys in sorted order (stable output). */
 export function mappingProperties(table: Readonly<Record<string, FieldSpec>>): JsonMap {
-  const root: MutableProps = {};
-  for (const path of Object.keys(table).sort()) {
-    const spec = table[path];
-    if (spec === undefined) continue;
-    const parts = path === '@timestamp' ? ['@timestamp'] : path.split('.');
-    let level = root;
-    for (const [i, part] of parts.entries()) {
-      if (i === parts.length - 1) {
-        level[part] = leafMapping(spec);
-        break;
+  const root: MappingNode = { children: new Map() };
+  for (const [path, spec] of Object.entries(table).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    let node = root;
+    for (const part of path === '@timestamp' ? [path] : path.split('.')) {
+      let child = node.children.get(part);
+      if (child === undefined) {
+        child = { children: new Map() };
+        node.children.set(part, child);
       }
-      let next = level[part];
-      if (next === undefined) {
-        next = { properties: {} };
-        level[part] = next;
-      }
-      if (!('properties' in next) || next.properties === undefined) throw new Error(`field ${path} is mapped both as a leaf and an object`);
-      level = next.properties as MutableProps;
+      if (node.leaf !== undefined) throw new Error(`field ${path} is under a field mapped as a leaf`);
+      node = child;
     }
+    if (node.children.size > 0) throw new Error(`field ${path} is mapped both as a leaf and an object`);
+    node.leaf = leafMapping(spec);
   }
-  return root as JsonMap;
+  return toProperties(root);
 }
 
 /** The `mappings` of a kind. Unknown fields stay in `_source` but are not indexed. */
