@@ -344,8 +344,6 @@ export function indexTemplate(kind: IndexKind): JsonMap {
         'index.number_of_shards': 1,
         'index.refresh_interval': '5s',
         'index.codec': 'best_compression',
-        'index.sort.field': '@timestamp',
-        'index.sort.order': 'desc',
       },
       mappings: mappings(kind),
       aliases: { [INDEX_ALIASES[kind]]: {} },
