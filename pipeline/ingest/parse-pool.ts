@@ -109,7 +109,8 @@ export class ParsePool {
     emit: (piece: NdjsonPiece) => Promise<void>,
     options: { blockBytes?: number; maxCarryBytes?: number; readTime?: string } = {},
   ): Promise<LineCounts> {
-    const blockBytes = options.blockBytes ?? 16 << 20;
+    // Small blocks bound memory: a piece's NDJSON is several times the bytes it came from.
+    const blockBytes = options.blockBytes ?? 4 << 20;
     const maxCarry = options.maxCarryBytes ?? 8 * blockBytes;
     const readTime = options.readTime ?? new Date().toISOString();
     const counts: LineCounts = { records: 0, continuations: 0, ignored: 0, deadLetters: 0 };
