@@ -1,5 +1,5 @@
 /** `kintsugi dashboards build`: in process through the registered command, and as the built CLI once main.ts registers it. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -48,6 +48,25 @@ describe('kintsugi dashboards build (in process)', () => {
     expect(err instanceof CommanderError ? err.exitCode : -1).toBe(0);
     expect(out.join('')).toContain('--out <dir>');
     expect(out.join('')).toContain('KINTSUGI_ELASTICSEARCH_URL');
+  });
+
+  it('a folder that cannot be written: exit 1 and the reason', async () => {
+    const blocker = join(root, 'file');
+    writeFileSync(blocker, '');
+    const saved = process.exitCode;
+    const errors: string[] = [];
+    const stderr = process.stderr.write;
+    process.stderr.write = (chunk: string | Uint8Array) => (errors.push(String(chunk)), true);
+    let code: typeof process.exitCode;
+    try {
+      await program([]).parseAsync(['node', 'kintsugi', 'dashboards', 'build', '--out', join(blocker, 'sub')]);
+      code = process.exitCode;
+    } finally {
+      process.stderr.write = stderr;
+      process.exitCode = saved;
+    }
+    expect(code).toBe(1);
+    expect(errors.join('')).toMatch(/^kintsugi dashboards: ENOTDIR/);
   });
 
   it('without --out is a usage error', async () => {

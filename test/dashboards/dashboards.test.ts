@@ -12,18 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildDashboards, renderFiles } from '../../dashboards/build.js';
 import { DATASOURCES } from '../../dashboards/datasources.js';
-import { PLANNED_ACTIONS, PLANNED_METRICS, SPEC_ACTIONS } from '../../dashboards/planned.js';
-import { FIELD_TABLES, type EsFieldType, type IndexKind } from '../../pipeline/store/elasticsearch/index-template.js';
-import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
 import { METRICS } from '../../pipeline/telemetry/metrics.js';
+import { EXPOSED, PLANNED_ACTION_NAMES, TARGET_LABELS, arr, esTargetProblems, isObj, luceneValues, promExprProblems, promNames, str, typeIn, type Obj } from './checks.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(REPO, 'test/fixtures/dashboards');
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 interface Target {
   readonly dashboard: string;
@@ -66,35 +60,6 @@ function sourceOf(t: Target): (typeof DATASOURCES)[keyof typeof DATASOURCES] {
   return found;
 }
 
-function typeIn(kind: IndexKind, field: string): EsFieldType | 'source-only' | undefined {
-  const spec = FIELD_TABLES[kind][field];
-  if (spec === undefined) return undefined;
-  return spec.stored === 'source-only' ? 'source-only' : spec.type;
-}
-
-/** Which field types an aggregation can use (Grafana's names for them). */
-const BUCKET_TYPES: Readonly<Record<string, readonly EsFieldType[]>> = { terms: ['keyword'], date_histogram: ['date'], histogram: ['long'] };
-const METRIC_TYPES: Readonly<Record<string, readonly EsFieldType[] | null>> = {
-  count: null,
-  sum: ['long'],
-  avg: ['long'],
-  max: ['long'],
-  min: ['long'],
-  percentiles: ['long'],
-  cardinality: ['keyword', 'long'],
-};
-
-/** `field:` names in a Lucene query, and the values given to `event.action` and `rule.id`. */
-function luceneFields(q: string): string[] {
-  return [...q.matchAll(/(?:^|[\s(])([A-Za-z@_][\w.@]*):/g)].map((m) => m[1] ?? '');
-}
-function luceneValues(q: string, field: string): string[] {
-  const out: string[] = [];
-  const re = new RegExp(`${field.replace(/\./g, '\\.')}:(\\([^)]*\\)|"[^"]*")`, 'g');
-  for (const m of q.matchAll(re)) for (const v of (m[1] ?? '').matchAll(/"([^"]*)"/g)) out.push(v[1] ?? '');
-  return out;
-}
-
 const esTargets = targets.filter((t) => sourceOf(t).type === 'elasticsearch');
 const promTargets = targets.filter((t) => sourceOf(t).type === 'prometheus');
 
@@ -107,65 +72,10 @@ describe('Elasticsearch panels query fields of their index, with usable types', 
     it(t.where, () => {
       const ds = sourceOf(t);
       if (ds.type !== 'elasticsearch') throw new Error('unreachable');
-      const kind = ds.kind;
-      expect(typeIn(kind, str(t.target['timeField']))).toBe('date');
-      const buckets = arr(t.target['bucketAggs']).filter(isObj);
-      const metrics = arr(t.target['metrics']).filter(isObj);
-      expect(metrics.length).toBeGreaterThan(0);
-      for (const b of buckets) {
-        const allowed = BUCKET_TYPES[str(b['type'])];
-        expect(allowed, `bucket aggregation ${str(b['type'])}`).toBeDefined();
-        expect(allowed).toContain(typeIn(kind, str(b['field'])));
-      }
-      for (const m of metrics) {
-        const type = str(m['type']);
-        expect(Object.keys(METRIC_TYPES), `metric type ${JSON.stringify(type)} (the SDK writes "unknown" unless dashboards/queries.ts sets it)`).toContain(type);
-        const allowed = METRIC_TYPES[type];
-        if (allowed !== null && allowed !== undefined) expect(allowed, `${type} on ${str(m['field'])}`).toContain(typeIn(kind, str(m['field'])));
-      }
-      const query = str(t.target['query']);
-      for (const field of luceneFields(query)) {
-        const type = typeIn(kind, field);
-        expect(type, `query field ${field} in ${INDEX_NAME[kind]}`).toBeDefined();
-        expect(type, `query field ${field} is not indexed`).not.toBe('source-only');
-      }
-      const known = new Set<string>([...Object.values(SPEC_ACTIONS), ...Object.values(PLANNED_ACTIONS).map((a) => a.action)]);
-      for (const action of luceneValues(query, 'event.action')) expect(known, `event.action "${action}" is in no spec and not planned`).toContain(action);
-      const rules = new Set(loadDefaultRules().map((r) => r.id));
-      for (const rule of luceneValues(query, 'rule.id')) expect(rules).toContain(rule);
+      expect(esTargetProblems(ds.kind, t.target)).toEqual([]);
     });
   }
 });
-
-const INDEX_NAME: Readonly<Record<IndexKind, string>> = { events: 'kintsugi-events', alerts: 'kintsugi-alerts', 'dead-letters': 'kintsugi-dead-letters' };
-
-/** Prometheus names: what the catalogue and the planned list expose, with their labels. */
-interface Exposed {
-  readonly labels: readonly string[];
-  readonly planned: boolean;
-}
-const exposed = new Map<string, Exposed>();
-for (const [list, planned] of [
-  [Object.values(METRICS), false],
-  [Object.values(PLANNED_METRICS), true],
-] as const) {
-  for (const m of list) {
-    const names = m.type === 'counter' ? [`${m.name}_total`] : m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name];
-    for (const n of names) exposed.set(n, { labels: [...m.labels, ...(n.endsWith('_bucket') ? ['le'] : [])], planned });
-  }
-}
-/** Labels Prometheus adds to every scraped series. */
-const TARGET_LABELS = ['instance', 'job'];
-
-function promNames(expr: string): string[] {
-  return [...expr.matchAll(/\bkintsugi_[a-z0-9_]+/g)].map((m) => m[0]);
-}
-function promLabels(expr: string): string[] {
-  const out: string[] = [];
-  for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) out.push(...(m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
-  for (const m of expr.matchAll(/\{([^}]*)\}/g)) for (const l of (m[1] ?? '').matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)) out.push(l[1] ?? '');
-  return out;
-}
 
 describe('Prometheus panels query metrics of the catalogue (or the planned list)', () => {
   it('the catalogue metrics each appear on a dashboard', () => {
@@ -175,19 +85,7 @@ describe('Prometheus panels query metrics of the catalogue (or the planned list)
 
   for (const t of promTargets) {
     it(t.where, () => {
-      const expr = str(t.target['expr']);
-      const names = promNames(expr);
-      expect(names.length).toBeGreaterThan(0);
-      const labels = new Set<string>(TARGET_LABELS);
-      let planned = false;
-      for (const n of names) {
-        const m = exposed.get(n);
-        expect(m, `${n} is neither in pipeline/telemetry/metrics.ts nor in dashboards/planned.ts`).toBeDefined();
-        for (const l of m?.labels ?? []) labels.add(l);
-        planned ||= m?.planned === true;
-      }
-      for (const l of promLabels(expr)) expect([...labels], `label ${l} in ${expr}`).toContain(l);
-      if (planned) expect(str(t.panel['description'])).toMatch(/planned/);
+      expect(promExprProblems(str(t.target['expr']), str(t.panel['description']))).toEqual([]);
     });
   }
 
@@ -201,7 +99,7 @@ describe('Prometheus panels query metrics of the catalogue (or the planned list)
         if (ds?.type === 'prometheus') {
           const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(query);
           expect(m).not.toBeNull();
-          const metric = exposed.get(m?.[1] ?? '');
+          const metric = EXPOSED.get(m?.[1] ?? '');
           expect(metric).toBeDefined();
           expect([...(metric?.labels ?? []), ...TARGET_LABELS]).toContain(m?.[2]);
         } else if (ds?.type === 'elasticsearch') {
@@ -215,7 +113,7 @@ describe('Prometheus panels query metrics of the catalogue (or the planned list)
 
   it('panels on planned actions say so', () => {
     for (const t of esTargets) {
-      const planned = Object.values(PLANNED_ACTIONS).some((a) => luceneValues(str(t.target['query']), 'event.action').includes(a.action));
+      const planned = luceneValues(str(t.target['query']), 'event.action').some((a) => PLANNED_ACTION_NAMES.has(a));
       if (planned) expect(str(t.panel['description']), t.where).toMatch(/planned/);
     }
   });
@@ -325,5 +223,39 @@ describe('the JSON type-checks against the SDK schema types', () => {
     const r = spawnSync(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the checks catch bad queries', () => {
+  const good = { timeField: '@timestamp', query: 'event.action:"check.file"', metrics: [{ type: 'count', id: '1' }], bucketAggs: [{ type: 'terms', id: '2', field: 'host.name' }] };
+
+  it('a good query passes', () => {
+    expect(esTargetProblems('events', good)).toEqual([]);
+  });
+
+  it('fields missing from the index, or of a type the aggregation cannot use', () => {
+    expect(esTargetProblems('events', { ...good, bucketAggs: [{ type: 'terms', id: '2', field: 'host.nmae' }] })).toEqual(['terms on host.nmae: not in kintsugi-events']);
+    expect(esTargetProblems('events', { ...good, bucketAggs: [{ type: 'terms', id: '2', field: 'message' }] })).toEqual(['terms on message: match_only_text in kintsugi-events, needs keyword']);
+    expect(esTargetProblems('events', { ...good, bucketAggs: [{ type: 'date_histogram', id: '2', field: 'event.ingested' }, { type: 'date_histogram', id: '3', field: 'host.name' }] })).toEqual([
+      'date_histogram on host.name: keyword in kintsugi-events, needs date',
+    ]);
+    expect(esTargetProblems('events', { ...good, metrics: [{ type: 'sum', id: '1', field: 'recovery.module' }] })).toEqual(['sum of recovery.module: keyword in kintsugi-events, needs long']);
+    expect(esTargetProblems('dead-letters', { ...good, query: '' })).toEqual(['terms on host.name: not in kintsugi-dead-letters']);
+  });
+
+  it('the SDK default metric type, unknown query fields, actions and rules', () => {
+    expect(esTargetProblems('events', { ...good, metrics: [{ type: 'unknown', id: '1' }] })[0]).toMatch(/^metric type "unknown"/);
+    expect(esTargetProblems('events', { ...good, query: 'event.original:"x" AND recovery.modul:ext4' })).toEqual(['query field event.original: not indexed in kintsugi-events', 'query field recovery.modul: not in kintsugi-events']);
+    expect(esTargetProblems('events', { ...good, query: 'event.action:("restore.end" OR "restore.finish")' })).toEqual(['event.action "restore.finish" is in no spec and not planned']);
+    expect(esTargetProblems('alerts', { ...good, query: 'rule.id:"no-such-rule"' })).toEqual(['rule.id "no-such-rule" is not a shipped rule']);
+  });
+
+  it('Prometheus: unknown metrics, wrong suffixes, unknown labels, planned metrics unmarked', () => {
+    expect(promExprProblems('sum by (dataset) (rate(kintsugi_events_stored_total[5m]))', '')).toEqual([]);
+    expect(promExprProblems('rate(kintsugi_events_stored[5m])', '')).toEqual(['kintsugi_events_stored is neither in pipeline/telemetry/metrics.ts nor in dashboards/planned.ts']);
+    expect(promExprProblems('rate(kintsugi_events_ingested_total[5m])', '')).toHaveLength(1);
+    expect(promExprProblems('sum by (host) (rate(kintsugi_dead_letters_total[5m]))', '')).toEqual(['label host is not a label of kintsugi_dead_letters_total']);
+    expect(promExprProblems('histogram_quantile(0.9, sum by (le) (rate(kintsugi_store_write_duration_seconds_bucket[5m])))', '')).toEqual([]);
+    expect(promExprProblems('sum(kintsugi_restore_approvals_pending)', 'Pending approvals')).toEqual(['a panel on a planned metric must say "planned" in its description']);
   });
 });
