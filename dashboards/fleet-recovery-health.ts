@@ -74,9 +74,9 @@ export function fleetRecoveryHealth(): Dashboard {
       bargauge({
         id: 5,
         title: 'Open alerts by rule',
-        description: 'Alerts with recovery.alert.status open, by rule.id.',
+        description: 'Alerts with recovery.alert.status open, by rule.id, fleet-wide: not filtered by the variables, since fleet rules (fleet-module-corruption) and absence rules have no single host.',
         source: 'alerts',
-        targets: [esQuery('alerts', { query: [term('recovery.alert.status', 'open'), byVariable('host.name', 'host')], metrics: [metric.count()], buckets: [bucket.terms('rule.id', '2', 20)] })],
+        targets: [esQuery('alerts', { query: [term('recovery.alert.status', 'open')], metrics: [metric.count()], buckets: [bucket.terms('rule.id', '2', 20)] })],
       }),
     )
     .withRow(row(102, 'Sessions'))

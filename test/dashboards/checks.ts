@@ -60,7 +60,7 @@ export function esTargetProblems(kind: IndexKind, target: Obj): string[] {
     const actual = typeIn(kind, field);
     if (allowed === undefined) problems.push(`bucket aggregation ${type} is not checked`);
     else if (actual === undefined) problems.push(`${type} on ${field}: not in ${index}`);
-    else if (!allowed.includes(actual as EsFieldType)) problems.push(`${type} on ${field}: ${actual} in ${index}, needs ${allowed.join(' or ')}`);
+    else if (!allowed.some((t) => t === actual)) problems.push(`${type} on ${field}: ${actual} in ${index}, needs ${allowed.join(' or ')}`);
   }
   for (const m of metrics) {
     const type = str(m['type']);
@@ -70,7 +70,7 @@ export function esTargetProblems(kind: IndexKind, target: Obj): string[] {
     if (allowed === undefined) problems.push(`metric type ${JSON.stringify(type)} is not one Grafana runs (the SDK writes "unknown" unless dashboards/queries.ts sets it)`);
     else if (allowed === null) continue;
     else if (actual === undefined) problems.push(`${type} of ${field}: not in ${index}`);
-    else if (!allowed.includes(actual as EsFieldType)) problems.push(`${type} of ${field}: ${actual} in ${index}, needs ${allowed.join(' or ')}`);
+    else if (!allowed.some((t) => t === actual)) problems.push(`${type} of ${field}: ${actual} in ${index}, needs ${allowed.join(' or ')}`);
   }
   const query = str(target['query']);
   for (const field of luceneFields(query)) {
