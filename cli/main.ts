@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAlertsCommand } from './alerts.js';
+import { registerDashboardsCommand } from './dashboards.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
@@ -30,6 +31,7 @@ registerIngestCommand(program);
 registerQueryCommand(program);
 registerRulesCommand(program);
 registerAlertsCommand(program);
+registerDashboardsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

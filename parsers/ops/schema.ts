@@ -115,11 +115,10 @@ export function rfc3339ToMs(text: string): number {
   const [, y, mo, d, h, mi, s, frac, zone, sign, oh, om] = m;
   const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  if (date.getUTCDate() !== day) return NaN;
-  date.setUTCHours(hour, minute, second, frac === undefined ? 0 : Number(`${frac}00`.slice(0, 3)));
-  let ms = date.getTime();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (day > days || year < 100) return NaN;
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second, frac === undefined ? 0 : Number(`${frac}00`.slice(0, 3)));
   if (zone !== 'Z' && zone !== 'z') {
     const offH = Number(oh), offM = Number(om);
     if (offH > 23 || offM > 59) return NaN;

@@ -4,7 +4,7 @@
  * come from Kafka (`parseOpsRecord`).
  */
 import type { DeadLetter, KafkaOrigin, OpsDeadLetterReason, ParsedItem } from '../event.js';
-import { stableId } from '../id.js';
+import { stableId, stableIdOfText } from '../id.js';
 import { originalText } from '../text.js';
 import { normalizeOps, type OpsSource } from './normalize.js';
 import { readOps } from './schema.js';
@@ -70,7 +70,7 @@ export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource
   if (!result.ok) return dead(result.reason, result.message);
   const r = result.record;
   // v2 events carry their own id, which parent links refer to; v1 events are identified by content.
-  const id = r.schema === 2 ? r.eventId : stableId('ops-v1\n', raw);
+  const id = r.schema === 2 ? r.eventId : stableIdOfText('ops-v1\n', text);
   return { kind: 'event', event: normalizeOps(r, id, origin.offset, text, source) };
 }
 
