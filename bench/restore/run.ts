@@ -24,6 +24,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fill } from './fill.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 4096;
@@ -72,50 +73,6 @@ function ensureTools(): { restic: boolean; borg: boolean } {
   }
   if (!have('mke2fs') || !existsSync('/usr/bin/time')) throw new Error('mke2fs and /usr/bin/time are needed (Debian packages e2fsprogs and time)');
   return { restic: have('restic'), borg: have('borg') };
-}
-
-/** Copy system files into `dir` until `bytes`; every fifth file a second time (repeated data). */
-function fill(dir: string, bytes: number): { bytes: number; files: number } {
-  let copied = 0;
-  let files = 0;
-  const walk = (from: string, depth: number): void => {
-    if (copied >= bytes || depth > 6) return;
-    let names: string[];
-    try {
-      names = readdirSync(from).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (copied >= bytes) return;
-      const p = join(from, name);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p, depth + 1);
-      else if (st.isFile() && st.size > 0 && st.size < 64 * MiB) {
-        const sub = join(dir, `d${files % 64}`);
-        mkdirSync(sub, { recursive: true });
-        try {
-          copyFileSync(p, join(sub, `${files}-${name}`));
-        } catch {
-          continue;
-        }
-        copied += st.size;
-        files++;
-        if (files % 5 === 0 && copied < bytes) {
-          copyFileSync(p, join(sub, `${files}-copy-${name}`));
-          copied += st.size;
-          files++;
-        }
-      }
-    }
-  };
-  for (const root of ['/usr/share', '/usr/lib', '/usr/bin']) walk(root, 0);
-  return { bytes: copied, files };
 }
 
 /** Overwrite `fraction` of the 4 KiB blocks that hold data with random bytes; returns bytes changed. */

@@ -6,13 +6,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes, randomInt } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Repository } from '../../restore-runner/repository/repository.js';
 import { restore } from '../../restore-runner/restore/restore.js';
 import { createImageSnapshot } from '../../restore-runner/snapshot/create-image.js';
 import { tempDir } from './helpers.js';
+import { fill } from '../../bench/restore/fill.js';
 
 function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool} || test -x /sbin/${tool}`]).status === 0;
@@ -24,47 +25,12 @@ beforeAll(() => {
   }
 }, 300_000);
 
-/** Copy regular files from /usr/share until about `bytes` are copied. */
-function fillFromSystem(dir: string, bytes: number): number {
-  let copied = 0;
-  let n = 0;
-  const walk = (from: string, depth: number): void => {
-    if (copied >= bytes || depth > 4) return;
-    let names: string[];
-    try {
-      names = readdirSync(from).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (copied >= bytes) return;
-      const p = join(from, name);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p, depth + 1);
-      else if (st.isFile() && st.size < 4 * 1024 * 1024) {
-        const sub = join(dir, `d${n % 16}`);
-        mkdirSync(sub, { recursive: true });
-        copyFileSync(p, join(sub, `${n++}-${name}`));
-        copied += st.size;
-      }
-    }
-  };
-  walk('/usr/share', 0);
-  walk('/usr/lib', 0);
-  return copied;
-}
-
 describe('ext4 image repaired by a delta restore', () => {
   it('is byte-identical and clean after repair, writing only the damaged blocks', async () => {
     const d = tempDir('ext4');
     const files = join(d, 'files');
     mkdirSync(files);
-    expect(fillFromSystem(files, 24 * 1024 * 1024)).toBeGreaterThan(8 * 1024 * 1024);
+    expect(fill(files, 24 * 1024 * 1024, false).bytes).toBeGreaterThan(8 * 1024 * 1024);
     const img = join(d, 'fs.img');
     execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-d', files, img, '64M'], { env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin` } });
     const original = readFileSync(img);
