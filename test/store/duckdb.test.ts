@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbEventStore, STORE_FILE_NAME } from '../../pipeline/store/duckdb-store.js';
-import type { EventStore } from '../../pipeline/store/event-store.js';
+import { GROUP_FIELDS, type EventStore } from '../../pipeline/store/event-store.js';
+import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
+import type { RecoveryEvent } from '../../parsers/event.js';
 import { sampleEvents } from './samples.js';
 import { storeSuite } from './store.suite.js';
 
@@ -107,6 +109,86 @@ describe('DuckDB document fetch', () => {
     } finally {
       await near.close();
       await far.close();
+    }
+  });
+});
+
+describe('DuckDB staging of odd field values', () => {
+  // Writes stage an event's fields as one string joined by U+001F (an event with a field holding
+  // U+001F itself goes as a JSON array instead): every field must come back exactly, null apart
+  // from empty, whichever way it went.
+  const odd = [
+    'a\u001fb',
+    '\u001f',
+    'x\u001ey',
+    'nul\u0000inside',
+    '',
+    'émoji 🦀 ß',
+    'MiXeD /Etc/FsTab',
+    'line\nbreak\r\n',
+    '"quoted" \\ back',
+  ];
+  function oddEvents(): RecoveryEvent[] {
+    const base = sampleEvents();
+    return base.map((e, i) => {
+      const v = odd[i % odd.length] ?? '';
+      const w = odd[(i + 3) % odd.length] ?? '';
+      return {
+        ...e,
+        message: i % 4 === 0 ? undefined : `${v} message ${i}`,
+        host: { ...e.host, name: i % 5 === 0 ? v : e.host.name },
+        recovery: {
+          ...e.recovery,
+          module: i % 3 === 0 ? v : e.recovery.module,
+          kernel: i % 7 === 0 ? w : e.recovery.kernel,
+          correlation_id: i % 2 === 0 ? `${w}cid-${i % 3}` : e.recovery.correlation_id,
+        },
+        file: i % 6 === 0 ? { path: `/odd/${w}` } : e.file,
+        event: { ...e.event, id: i % 8 === 0 ? `${v}-id-${i}` : e.event.id, code: i % 9 === 0 ? v : e.event.code },
+      } as RecoveryEvent;
+    });
+  }
+
+  it('stores every field as the memory store does, through both ways of staging', async () => {
+    const events = oddEvents();
+    const now = (): Date => new Date('2026-11-22T00:00:00Z');
+    const duck = await DuckDbEventStore.open({ dataDir: join(root, 'odd'), threads: 2, now });
+    const memory = new MemoryEventStore({ now });
+    try {
+      const w1 = await duck.writeBatch(events, []);
+      const w2 = await memory.writeBatch(events, []);
+      expect(w1).toEqual(w2);
+      // Written again, in another batch split: all duplicates.
+      const again = await duck.writeBatch([...events].reverse(), []);
+      expect(again.ok && again.events).toEqual({ inserted: 0, duplicates: events.length });
+      for (const field of GROUP_FIELDS) {
+        expect(await duck.countBy(field, {})).toEqual(await memory.countBy(field, {}));
+      }
+      for (const filter of [{}, { text: '\u001f' }, { text: 'nul\u0000' }, { text: 'mixed /etc' }, { text: '🦀' }, { host: 'a\u001fb' }, { module: '' }]) {
+        expect(await duck.queryEvents(filter, { limit: 0 })).toEqual(await memory.queryEvents(filter, { limit: 0 }));
+      }
+      for (const cid of new Set(events.map((e) => e.recovery.correlation_id ?? ''))) {
+        expect(await duck.trace(cid)).toEqual(await memory.trace(cid));
+      }
+    } finally {
+      await duck.close();
+    }
+  });
+
+  it('turns a lone surrogate into U+FFFD in the columns whichever way the event was staged', async () => {
+    const [first, second] = sampleEvents();
+    if (first === undefined || second === undefined) throw new Error('samples missing');
+    const events = [
+      { ...first, host: { ...first.host, name: 'lone\ud800' } },
+      { ...second, host: { ...second.host, name: 'lone\ud800' }, message: 'has \u001f' },
+    ];
+    const duck = await DuckDbEventStore.open({ dataDir: join(root, 'lone'), threads: 2 });
+    try {
+      expect((await duck.writeBatch(events, [])).ok).toBe(true);
+      const counts = await duck.countBy('host', {});
+      expect(counts.ok && counts.counts).toEqual([{ key: 'lone\ufffd', count: 2 }]);
+    } finally {
+      await duck.close();
     }
   });
 });
