@@ -93,7 +93,7 @@ function offendingToken(err: unknown): Token | undefined {
 // and syntax trees are read-only, so a cached tree is shared safely.
 // Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
 // and when the young one is full the old one is dropped.
-const MEMO_GENERATION = 32_768;
+const MEMO_GENERATION = 16_384;
 type Memoized = Omit<LineAst, 'line' | 'timestamp'>;
 // Keyed by the text after the timestamp; form A timestamps all have one length, form B several,
 // and free-text spans are offsets in the line, so the timestamp's length is part of the key: it
