@@ -8,8 +8,9 @@
  *   trace_ranges  per correlation id hash, the seq ranges holding its events
  *   kintsugi_meta key/value: schema_version
  *
- * Writes: a batch is checked in JavaScript, appended through DuckDB's appender into a temporary
- * staging table, then moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on the
+ * Writes: a batch is checked in JavaScript, appended in data chunks through DuckDB's appender
+ * into a temporary staging table (each event as its document plus one string packing its 15
+ * filter fields, see STAGE_COLUMNS), then unpacked and moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on the
  * md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
  * (DuckDB's ART index costs memory and did not speed point lookups here). Reads use a second
  * connection, so they see committed batches only. Every value from a caller is a bound
@@ -89,7 +90,7 @@ export interface DuckDbStoreOptions {
   readonly closeSeqSpan?: number;
 }
 
-/** Column order of `events` (the appender writes in this order). */
+/** Column order of `events`. */
 const EVENT_COLUMNS = [
   ['seq', 'BIGINT NOT NULL'],
   ['id', 'VARCHAR NOT NULL'],
@@ -112,9 +113,9 @@ const EVENT_COLUMNS = [
 ] as const;
 
 /**
- * Columns of `events` that the INSERT derives from the staged ones (in SQL, so the hot path in
- * JavaScript stays at one appender value per field). md5 rather than DuckDB's hash(): md5 is the
- * same in every DuckDB release, and these values are stored.
+ * Columns of `events` that the INSERT derives from the staged ones (in SQL: DuckDB's vectorized
+ * functions, on its own threads, cost less than the same work in JavaScript). md5 rather than
+ * DuckDB's hash(): md5 is the same in every DuckDB release, and these values are stored.
  * - `id_key`: the 128-bit md5 of `event.id`, the key of the idempotency anti-join (probing 16-byte
  *   integers instead of strings; a collision among 10^9 ids has a chance of about 10^-21);
  * - `cid_hash`: 64-bit md5 of the correlation id, for `trace_ranges`;
@@ -122,7 +123,8 @@ const EVENT_COLUMNS = [
  */
 const DERIVED_EVENT_COLUMNS = [
   ['id_key', 'UHUGEINT NOT NULL', 'md5_number(s.id)'],
-  // = md5_number_upper(), whose macro goes through a 128-character bit string (0.4 µs a row).
+  // The value of md5_number_upper() (bits 65-128 of md5_number's bit string: its low 64 bits),
+  // which trace() uses, without that macro's trip through a 128-character bit string (0.4 µs a row).
   ['cid_hash', 'UBIGINT', '(md5_number(s.correlation_id) & 18446744073709551615::UHUGEINT)::UBIGINT'],
   ['search', 'VARCHAR NOT NULL', "lower(coalesce(s.message, '')) || chr(10) || lower(coalesce(s.file_path, ''))"],
 ] as const;
