@@ -65,7 +65,8 @@ export class FileFollower {
   ) {
     this.log = options.log ?? SILENT_LOG;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    this.batchBytes = options.batchBytes ?? 4 << 20;
+    // About 10,000 records: one batch in flight keeps the heap small.
+    this.batchBytes = options.batchBytes ?? 1 << 20;
     this.idleFlushMs = options.idleFlushMs ?? 5000;
   }
 

@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object(
         {
           pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10, description: 'how often files are checked (default 250)' })),
           idleFlushMs: Type.Optional(Type.Integer({ minimum: 0, description: 'a record waiting for continuation lines is ended after this quiet time (default 5000)' })),
-          batchBytes: Type.Optional(Type.Integer({ minimum: 4096, description: 'bytes read from a file before they are committed (default 4194304)' })),
+          batchBytes: Type.Optional(Type.Integer({ minimum: 4096, description: 'bytes read from a file before they are committed (default 1048576)' })),
         },
         { additionalProperties: false },
       ),
