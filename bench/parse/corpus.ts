@@ -4,18 +4,8 @@
  * reboot; form A and form B timestamps) and OPS 4.2 lines (v1 and v2, restores with correlation ids,
  * checks, the odd unknown field). The same seed gives the same bytes.
  */
+import { rng } from '../rng.js';
 
-/** mulberry32: small, fast, good enough to make test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SUBSYSTEMS = ['drivers/net', 'drivers/scsi', 'drivers/md', 'drivers/nvme/host', 'fs/ext4', 'fs/xfs', 'net/ipv6', 'drivers/gpu/drm', 'crypto', 'sound/pci'];
 

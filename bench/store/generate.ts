@@ -5,6 +5,7 @@
  * hosts, spread over `spanDays` days, in time order or not (`order`). The same seed gives the
  * same events.
  */
+import { rng } from '../rng.js';
 import type { Dataset, RecoveryEvent } from '../../parsers/event.js';
 
 export interface GeneratorOptions {
@@ -45,17 +46,6 @@ const ERROR_TEXTS = [
 ];
 const WARN_TEXTS = ['snapshot older than 7 days', 'fallback mode engaged', 'slow device: 12 MB/s', 'clock skew 3s'];
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class EventGenerator {
   private readonly random: () => number;

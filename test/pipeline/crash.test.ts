@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RecordReader, type Format } from '../../parsers/reader.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
-import { rng } from '../../bench/parse/corpus.js';
+import { rng } from '../../bench/rng.js';
 import { CLI } from '../cli/run-cli.js';
 
 const KILLS = 20;
