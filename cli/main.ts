@@ -11,6 +11,7 @@ import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
 import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
+import { registerRestoreCommands } from '../restore-runner/cli.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -32,6 +33,7 @@ registerQueryCommand(program);
 registerRulesCommand(program);
 registerAlertsCommand(program);
 registerDashboardsCommand(program);
+registerRestoreCommands(program);
 
 try {
   await program.parseAsync(process.argv);
