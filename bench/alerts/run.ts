@@ -17,7 +17,7 @@
  *
  * Options: --rate N (events/s), --seconds N (each phase, default 8), --no-readme.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ import { AlertEvaluator } from '../../pipeline/alerts/evaluator.js';
 import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { EventGenerator } from '../store/generate.js';
+import { writeReadmeSection } from '../readme-section.js';
 
 const { values } = parseArgs({
   options: {
@@ -165,14 +166,9 @@ async function main(): Promise<void> {
   }
 }
 
-const START = '<!-- bench:alerts:start -->';
-const END = '<!-- bench:alerts:end -->';
-
 /** Replaces this benchmark's section of bench/README.md (other sections belong to others). */
 function writeReadme(lines: readonly string[]): void {
-  const path = join(process.cwd(), 'bench', 'README.md');
-  const section = [
-    START,
+  writeReadmeSection('alerts', [
     '## Alerts (`npm run bench:alerts`)',
     '',
     'Alert latency from an event\'s commit to its alert, with the default rules, while a writer commits',
@@ -194,13 +190,7 @@ function writeReadme(lines: readonly string[]): void {
     '```',
     ...lines,
     '```',
-    END,
-  ].join('\n');
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(START);
-  const stop = current.indexOf(END);
-  const next = start !== -1 && stop > start ? current.slice(0, start) + section + current.slice(stop + END.length) : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  ]);
 }
 
 await main();

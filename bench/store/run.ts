@@ -14,7 +14,7 @@
  * DuckDB's zone maps), --data DIR (kept afterwards; default a temporary folder, removed),
  * --no-readme.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import type { EventStore } from '../../pipeline/store/event-store.js';
 import { EventGenerator } from './generate.js';
+import { writeReadmeSection } from '../readme-section.js';
 
 const { values } = parseArgs({
   options: {
@@ -186,14 +187,9 @@ async function main(): Promise<void> {
   if (!values['no-readme']) writeReadme(lines);
 }
 
-const START = '<!-- bench:store:start -->';
-const END = '<!-- bench:store:end -->';
-
 /** Replaces this benchmark's section of bench/README.md (other sections belong to others). */
 function writeReadme(lines: readonly string[]): void {
-  const path = join(process.cwd(), 'bench', 'README.md');
-  const section = [
-    START,
+  writeReadmeSection('store', [
     '## Store (`npm run bench:store`)',
     '',
     `The DuckDB event store (\`pipeline/store/\`), measured by \`bench/store/run.ts\` on ${new Date().toISOString().slice(0, 10)}:`,
@@ -205,16 +201,7 @@ function writeReadme(lines: readonly string[]): void {
     '```',
     ...lines,
     '```',
-    END,
-  ].join('\n');
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(START);
-  const stop = current.indexOf(END);
-  const next =
-    start !== -1 && stop > start
-      ? current.slice(0, start) + section + current.slice(stop + END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  ]);
 }
 
 await main();
