@@ -4,23 +4,11 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
 import { PipelineError } from '../errors.js';
+import { errorKey } from './schema-errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<Config>(ConfigSchema);
-
-function keyOf(e: ErrorObject): string {
-  const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
-  if (e.keyword === 'additionalProperties' && 'additionalProperty' in e.params) {
-    const extra = String(e.params['additionalProperty']);
-    return path === '' ? extra : `${path}.${extra}`;
-  }
-  if (e.keyword === 'required' && 'missingProperty' in e.params) {
-    const missing = String(e.params['missingProperty']);
-    return path === '' ? missing : `${path}.${missing}`;
-  }
-  return path === '' ? '(top level)' : path;
-}
 
 function describe(e: ErrorObject): string {
   switch (e.keyword) {
@@ -45,7 +33,7 @@ function deepFreeze<T>(value: T): T {
 export function validateConfig(doc: unknown, file: string): Config {
   if (!validate(doc)) {
     const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-    const unique = [...new Set(problems.map((e) => `key "${keyOf(e)}" ${describe(e)}`))];
+    const unique = [...new Set(problems.map((e) => `key "${errorKey('', e)}" ${describe(e)}`))];
     throw new PipelineError('PIP_ERR_CONFIG_INVALID', file, unique.join('; '));
   }
   const names = new Set<string>();

@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { RulesError } from './errors.js';
 import { compileSelector, type Rule } from './rule.js';
 import { RULE_SCHEMAS, RulesFileSchema, type RuleSpec, type RuleType } from './schema.js';
+import { errorKey } from '../config/schema-errors.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateFile = ajv.compile(RulesFileSchema);
@@ -17,16 +18,6 @@ const validateRule: Readonly<Record<RuleType, ValidateFunction<RuleSpec>>> = {
   absence: ajv.compile<RuleSpec>(RULE_SCHEMAS.absence),
   sequence: ajv.compile<RuleSpec>(RULE_SCHEMAS.sequence),
 };
-
-function keyOf(prefix: string, e: ErrorObject): string {
-  const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
-  const join = (a: string, b: string): string => (a === '' ? b : b === '' ? a : b.startsWith('[') ? `${a}${b}` : `${a}.${b}`);
-  let key = path;
-  if (e.keyword === 'additionalProperties' && 'additionalProperty' in e.params) key = join(path, String(e.params['additionalProperty']));
-  if (e.keyword === 'required' && 'missingProperty' in e.params) key = join(path, String(e.params['missingProperty']));
-  const full = join(prefix, key);
-  return full === '' ? '(top level)' : full;
-}
 
 function describe(e: ErrorObject): string {
   switch (e.keyword) {
@@ -51,7 +42,7 @@ function problemsOf(prefix: string, errors: readonly ErrorObject[] | null | unde
   const relevant = (errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
   const byKey = new Map<string, ErrorObject[]>();
   for (const e of relevant) {
-    const key = keyOf(prefix, e);
+    const key = errorKey(prefix, e);
     byKey.set(key, [...(byKey.get(key) ?? []), e]);
   }
   const out: string[] = [];
