@@ -16,10 +16,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIGINT, DuckDBConnection, DuckDBInstance, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBConnection, DuckDBInstance, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
 import { isAlert, type Alert } from './alert.js';
 import { ALERTS_FILE_NAME, checkAlertFilter, checkBatch, checkLimit, decodeAlertCursor, encodeAlertCursor, type AlertFilter, type AlertPage, type AlertPageRequest, type AlertStore, type PutResult } from './alert-store.js';
 import { AlertStoreError } from './errors.js';
+import { Params } from '../store/duckdb-sql.js';
+import { SerialQueue } from '../store/serial-queue.js';
 
 export const ALERTS_SCHEMA_VERSION = 1;
 
@@ -38,30 +40,6 @@ function cause(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Runs tasks one at a time, in call order. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-class Params {
-  readonly values: DuckDBValue[] = [];
-  readonly types: DuckDBType[] = [];
-  text(v: string): string {
-    this.values.push(v);
-    this.types.push(VARCHAR);
-    return `$${this.values.length}`;
-  }
-  int(v: number): string {
-    this.values.push(BigInt(v));
-    this.types.push(BIGINT);
-    return `$${this.values.length}`;
-  }
-}
 
 export class DuckDbAlertStore implements AlertStore {
   private readonly queue = new SerialQueue();

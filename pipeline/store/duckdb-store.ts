@@ -64,6 +64,7 @@ import { cutPage, nullableText, parseDeadLetterDoc, parseEventDoc, toNumber } fr
 import { afterCursor, deadLetterWhere, eventWhere, GROUP_COLUMN, limitSql, Params } from './duckdb-sql.js';
 import { toDeadLetterRecord, toEventRecord, type DeadLetterRecord, type EventRecord } from './record.js';
 import { buildTrace } from './trace.js';
+import { SerialQueue } from './serial-queue.js';
 
 export const STORE_FILE_NAME = 'kintsugi.duckdb';
 export const SCHEMA_VERSION = 1;
@@ -293,16 +294,6 @@ function prepareEventChunks(records: readonly EventRecord[]): PreparedChunk[] {
 
 function columnsDdl(columns: readonly (readonly [string, string])[]): string {
   return columns.map(([name, type]) => `${name} ${type}`).join(', ');
-}
-
-/** Runs tasks one at a time, in call order. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 export class DuckDbEventStore implements EventStore {
