@@ -62,6 +62,7 @@ function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
 }
 
 export function createTreeSnapshot(repo: Repository, opts: CreateOptions): CreateResult {
+  repo.assertWritable();
   const source = resolve(opts.source);
   const rootRaw = rawFromArg(source);
   try {
