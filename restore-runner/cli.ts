@@ -114,16 +114,20 @@ function restoreText(r: RestoreReport): string {
   } else {
     lines.push(`${r.dryRun ? 'would write' : 'wrote'} ${r.filesWritten} file(s), ${r.bytesWritten} bytes (${formatBytes(r.bytesWritten)}); ${r.filesUnchanged} unchanged; ${r.entriesRemoved} removed`);
   }
+  for (const n of r.notes ?? []) lines.push(`note: ${n}`);
   if (r.resumedFrom !== null) lines.push(`resumed an interrupted restore${r.kind === 'image' ? ` at block ${r.resumedFrom}` : ''}`);
   return lines.join('\n');
 }
 
+const LS_TYPE: Readonly<Record<TreeNode['type'], string>> = { file: '-', hardlink: '-', symlink: 'l', dir: 'd', fifo: 'p', chardev: 'c', blockdev: 'b' };
+
 function nodeLine(n: TreeNode): string {
-  const mode = n.type === 'symlink' ? 'lrwxrwxrwx' : `${n.type === 'dir' ? 'd' : '-'}${(n.type === 'hardlink' ? 0 : n.mode).toString(8).padStart(4, '0')}`;
-  const size = n.type === 'file' ? String(n.size) : '-';
+  const mode = n.type === 'symlink' ? 'lrwxrwxrwx' : `${LS_TYPE[n.type]}${(n.type === 'hardlink' ? 0 : n.mode).toString(8).padStart(4, '0')}`;
+  const size = n.type === 'file' ? String(n.size) : n.type === 'chardev' || n.type === 'blockdev' ? `${n.major},${n.minor}` : '-';
   const extra = n.type === 'symlink' ? ` -> ${rawToDisplay(n.target)}` : n.type === 'hardlink' ? ` => ${rawToDisplay(n.linkTo)}` : '';
   const time = new Date(Number(n.mtimeNs / 1_000_000n)).toISOString();
-  return `${mode} ${n.uid}:${n.gid} ${size.padStart(12)} ${time} ${rawToDisplay(n.path)}${n.type === 'dir' ? '/' : ''}${extra}`;
+  const xattrs = n.xattrs === undefined ? '' : ` [${n.xattrs.map((x) => rawToDisplay(x.name)).join(' ')}]`;
+  return `${mode} ${n.uid}:${n.gid} ${size.padStart(12)} ${time} ${n.path === '' ? '.' : rawToDisplay(n.path)}${n.type === 'dir' ? '/' : ''}${extra}${xattrs}`;
 }
 
 export function registerRestoreCommands(program: Command): void {
@@ -209,6 +213,7 @@ export function registerRestoreCommands(program: Command): void {
           optStr(o, 'kind') === 'image' ? createImageSnapshot(repo, opts) : createTreeSnapshot(repo, opts),
         );
         const secs = (Date.now() - started) / 1000;
+        for (const n of r.notes ?? []) process.stderr.write(`kintsugi: note: ${n}\n`);
         const s = r.payload.summary;
         if (optBool(o, 'json')) out(JSON.stringify({ id: r.id, seconds: secs, parent: r.payload.parent, summary: s }));
         else {
