@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Repository } from '../../restore-runner/repository/repository.js';
 import { restore } from '../../restore-runner/restore/restore.js';
 import { createImageSnapshot } from '../../restore-runner/snapshot/create-image.js';
-import { fill } from '../../bench/restore/fill.js';
+import { fill } from '../../bench/engine/fill.js';
 import { tempDir } from './helpers.js';
 
 const SBIN_PATH = { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin` };
