@@ -104,6 +104,18 @@ export const RST_ERRORS = {
     message: 'After writing, %s does not match snapshot %s (%s): run the restore again',
     retriable: true,
   },
+  RST_ERR_INSTANCES_READ: {
+    message: 'Cannot read the instance map %s: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCES_INVALID: {
+    message: 'Instance map %s is invalid: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCE_NOT_FOUND: {
+    message: 'No instance %s in the instance map %s (%s)',
+    retriable: false,
+  },
   RST_ERR_USAGE: {
     message: '%s',
     retriable: false,
