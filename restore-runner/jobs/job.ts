@@ -64,7 +64,7 @@ export interface Job {
   readonly choice: readonly string[];
   readonly attempts: readonly JobAttempt[];
   /** Event ids fixed when the job first starts, so that a resumed job writes the same ones (the store keeps one copy). */
-  readonly events: { readonly startId: string; readonly endId: string; readonly startMs: number } | null;
+  readonly events: { readonly detectId: string; readonly startId: string; readonly endId: string; readonly startMs: number } | null;
   /** Times the runner stopped (was killed) while this job ran. */
   readonly interruptions: number;
   readonly history: readonly JobHistoryEntry[];
@@ -84,5 +84,5 @@ export function isJob(v: unknown): v is Job {
   if (typeof v['state'] !== 'string' || !(JOB_STATES as readonly string[]).includes(v['state'])) return false;
   if (!Array.isArray(v['paths']) || !Array.isArray(v['attempts']) || !Array.isArray(v['history']) || !Array.isArray(v['choice'])) return false;
   if (!isObject(v['decision']) || typeof v['interruptions'] !== 'number') return false;
-  return v['events'] === null || (isObject(v['events']) && typeof v['events']['startId'] === 'string' && typeof v['events']['endId'] === 'string');
+  return v['events'] === null || (isObject(v['events']) && typeof v['events']['detectId'] === 'string' && typeof v['events']['startId'] === 'string' && typeof v['events']['endId'] === 'string');
 }

@@ -344,15 +344,40 @@ export class RestoreRunner {
         return { choice: d.decision, explanation: [...facts.unreadable.map((u) => `left out unreadable snapshot ${u}`), ...d.explanation] };
       };
       let { choice, explanation } = choose();
-      job = this.update(job, { state: 'running', choice: explanation, events: job.events ?? { startId: ulid(this.now()), endId: ulid(this.now()), startMs: this.now() } }, { note: explanation.at(-1) ?? '' });
+      const now = this.now();
+      job = this.update(job, { state: 'running', choice: explanation, events: job.events ?? { detectId: ulid(now), startId: ulid(now), endId: ulid(now), startMs: now } }, { note: explanation.at(-1) ?? '' });
       const events = job.events;
       if (events === null) return;
+      // The trace's first event: the damage confirmed on the instance itself, linked to the first
+      // check that reported it (in its own session's trace).
+      const first = choice;
+      const chosenFiles = first.kind === 'restore' ? facts.snapshots.find((s) => s.id === first.snapshot)?.files : undefined;
+      const damaged = facts.damage.paths.filter((p) => facts.damage.current.get(p) !== chosenFiles?.get(p));
+      let parentOfStart: string | null = job.alert?.firstEventId ?? null;
+      if (facts.damage.paths.length > 0) {
+        const missing = facts.damage.paths.filter((p) => facts.damage.current.get(p) === null);
+        this.options.events.emit(
+          {
+            ...this.base(job, instance),
+            op: 'integrity.verify',
+            status: missing.length > 0 ? 'missing' : damaged.length > 0 ? 'corrupt' : 'ok',
+            ...(damaged.length > 0 ? { code: CODE_VERIFY_FAILED } : {}),
+            parentId: job.alert?.firstEventId ?? null,
+            ...(facts.damage.paths.length === 1 ? { file: { path: `/${facts.damage.paths[0] ?? ''}` } } : {}),
+            message: damaged.length > 0 ? `damage confirmed on ${job.host}/${job.instance}: ${damaged.map((p) => `/${p}`).join(', ')} ${missing.length > 0 ? 'missing or ' : ''}not as in the chosen snapshot` : `${facts.damage.paths.map((p) => `/${p}`).join(', ')} already match the chosen snapshot`,
+            extra: { job: job.id, ...(job.alert !== null ? { alert: job.alert.id, rule: job.alert.rule, first_event_id: job.alert.firstEventId } : {}), paths: facts.damage.paths.map((p) => `/${p}`) },
+            timeMs: events.startMs,
+          },
+          events.detectId,
+        );
+        parentOfStart = events.detectId;
+      }
       this.options.events.emit(
         {
           ...this.base(job, instance),
           op: 'restore.start',
           status: 'started',
-          parentId: job.alert?.firstEventId ?? null,
+          parentId: parentOfStart,
           ...(choice.kind === 'restore' ? { restore: { mode: choice.mode, snapshot: choice.snapshot, target: root } } : {}),
           message: `${job.trigger === 'alert' ? `alert ${job.alert?.rule ?? ''}` : `request by ${job.requestedBy ?? ''}`}: restore ${job.paths.length > 0 ? job.paths.join(', ') : 'the instance'} on ${job.host}/${job.instance}`,
           extra: { job: job.id, ...(job.alert !== null ? { alert: job.alert.id, rule: job.alert.rule } : {}), decision: job.decision.explanation, choice: explanation },

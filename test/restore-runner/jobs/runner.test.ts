@@ -56,14 +56,15 @@ describe('restore runner', () => {
     await runner.stop();
 
     const events = readRunnerLog(runnerLogPath(data));
-    expect(events.map((e) => `${String(e['op'])}:${String(e['status'])}`)).toEqual(['restore.start:started', 'restore.file:ok', 'integrity.verify:ok', 'restore.end:ok']);
-    const start = events[0];
+    expect(events.map((e) => `${String(e['op'])}:${String(e['status'])}`)).toEqual(['integrity.verify:corrupt', 'restore.start:started', 'restore.file:ok', 'integrity.verify:ok', 'restore.end:ok']);
+    const [detect, start] = events;
     for (const e of events) {
       expect(e['correlation_id']).toBe('c0a8012e-5f7d-4c1e-8a51-3b2f1e0d9c11');
       expect(e['os']).toEqual({ version: '4.2.3', instance: 'os-a' });
     }
-    expect(start?.['parent_id']).toBe('01JPB3ZK4Q8W5T2V9X7Y6N3M1R'); // the first corrupt check
-    for (const e of events.slice(1)) expect(e['parent_id']).toBe(start?.['event_id']);
+    expect(detect?.['parent_id']).toBe('01JPB3ZK4Q8W5T2V9X7Y6N3M1R'); // the first corrupt check
+    expect(start?.['parent_id']).toBe(detect?.['event_id']);
+    for (const e of events.slice(2)) expect(e['parent_id']).toBe(start?.['event_id']);
     expect(job?.decision.explanation.join('\n')).toContain('policy group "lab"');
     expect(job?.choice.join('\n')).toContain('chose snapshot');
   });
@@ -118,7 +119,7 @@ describe('restore runner', () => {
     expect(job?.attempts.map((a) => a.outcome)).toEqual(['refused', 'ok']);
     expect(readFileSync(join(fleet.root('os-a'), MODULE_PATH))).toEqual(snapshotBytes(fleet, 'os-a'));
     const ops = readRunnerLog(runnerLogPath(data)).map((e) => `${String(e['op'])}:${String(e['status'])}`);
-    expect(ops).toEqual(['restore.start:started', 'integrity.verify:failed', 'restore.file:ok', 'integrity.verify:ok', 'restore.end:ok']);
+    expect(ops).toEqual(['integrity.verify:corrupt', 'restore.start:started', 'integrity.verify:failed', 'restore.file:ok', 'integrity.verify:ok', 'restore.end:ok']);
   });
 
   it('a blast-radius hold keeps the automated restore waiting; an approval releases it', async () => {
