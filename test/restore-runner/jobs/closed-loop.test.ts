@@ -5,6 +5,7 @@
  * (linked to the first corrupt check) to `restore.end`. And the blast-radius guard: corruption
  * across the fleet raises the fleet alert and no automated restore runs.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +25,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
@@ -45,9 +46,10 @@ interface Setup {
   readonly config: string;
 }
 
-function setup(lines: readonly string[]): Setup {
+function setup(lines: readonly string[], before: (fleet: ReturnType<typeof makeFleet>) => void = () => undefined): Setup {
   const dir = tempDir('loop');
   const fleet = makeFleet(join(dir, 'fleet'));
+  before(fleet);
   fleet.snapshot('os-a', new Date(Date.now() - 86_400_000).toISOString());
   fleet.snapshot('os-b', new Date(Date.now() - 86_400_000).toISOString());
   for (const i of ['os-a', 'os-b']) write(join(fleet.root(i), MODULE_PATH), Buffer.alloc(20_000, 'CORRUPT'));
@@ -92,6 +94,41 @@ function stopped(child: ChildProcess): Promise<number | null> {
 }
 
 describe('closed loop through kintsugi serve', () => {
+  it('a runner killed (SIGKILL) mid-restore leaves no half-written file and resumes the job on restart: one start, one end', async () => {
+    const t0 = Date.now() - 3_600_000;
+    const big = randomBytes(48 * 1024 * 1024);
+    const s = setup([0, 1, 2].map((n) => check('lab-1', 'os-a', `session-${n}`, t0 + n * 60_000)), (fleet) => write(join(fleet.root('os-a'), MODULE_PATH), big));
+    const damaged = Buffer.alloc(20_000, 'CORRUPT');
+    const log = join(s.data, 'runner', 'ops.jsonl');
+    const first = serve(s.config);
+    await until('restore.start in the runner log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"restore.start"') ? true : undefined), 60_000, 5);
+    first.kill('SIGKILL');
+    await stopped(first);
+    const [killed] = jobs(s.data);
+    expect(killed?.['state'], 'the restore ended before the kill: nothing was tested').toBe('running');
+    // Whole or not at all: the damaged bytes, or the snapshot's.
+    const now = readFileSync(join(s.fleet.root('os-a'), MODULE_PATH));
+    expect(now.equals(damaged) || now.equals(big)).toBe(true);
+
+    const second = serve(s.config);
+    const done = await until('the resumed job to end', () => jobs(s.data).find((j) => j['state'] === 'succeeded' || j['state'] === 'failed'));
+    expect(done['state'], JSON.stringify(done, null, 2)).toBe('succeeded');
+    expect(done['interruptions']).toBe(1);
+    expect(readFileSync(join(s.fleet.root('os-a'), MODULE_PATH)).equals(big)).toBe(true);
+    const leftovers = readdirSync(s.fleet.root('os-a'), { recursive: true }).map(String).filter((p) => p.includes('.kintsugi-tmp-'));
+    expect(leftovers).toEqual([]);
+    type Node = { event: { event: { action: string } } };
+    const trace = await until('restore.end in the store', async () => {
+      const t = (await api(s.data, `/api/traces/${String(done['correlationId'])}`)) as { nodes: Node[] } | undefined;
+      return t?.nodes.some((n) => n.event.event.action === 'restore.end') === true ? t : undefined;
+    });
+    const actions = trace.nodes.map((n) => n.event.event.action);
+    expect(actions.filter((a) => a === 'restore.start')).toHaveLength(1);
+    expect(actions.filter((a) => a === 'restore.end')).toHaveLength(1);
+    second.kill('SIGINT');
+    expect(await stopped(second)).toBe(0);
+  }, 180_000);
+
   it('logs → alert → job → verified restore of the chosen instance → runner events in the store, one trace', async () => {
     const t0 = Date.now() - 3_600_000;
     const s = setup([0, 1, 2].map((n) => check('lab-1', 'os-a', `session-${n}`, t0 + n * 60_000)));
