@@ -30,7 +30,8 @@ export interface ScanSummary {
   readonly findings: readonly Finding[];
 }
 
-export function scanTree(root: string, nodes: readonly TreeNode[]): ScanSummary {
+/** `classOf` decides what is compared and how a finding is named (a drill compares everything as system). */
+export function scanTree(root: string, nodes: readonly TreeNode[], classOf: (path: string) => PathClass = classify): ScanSummary {
   const rootRaw = rawFromArg(root);
   const findings: Finding[] = [];
   let checked = 0;
@@ -39,7 +40,7 @@ export function scanTree(root: string, nodes: readonly TreeNode[]): ScanSummary 
   for (const node of nodes) {
     if (node.type === 'dir') continue;
     const path = rawToDisplay(node.path);
-    const cls = classify(path);
+    const cls = classOf(path);
     if (cls === 'user-data') {
       userData++;
       continue;
