@@ -23,6 +23,8 @@ import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
+import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
+import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -61,6 +63,8 @@ export class Service {
   private store: EventStore | null = null;
   private alerts: DuckDbAlertStore | null = null;
   private evaluator: AlertEvaluator | null = null;
+  /** The restore runner (restore-runner/jobs/): alerts become verified restores. */
+  runner: RestoreRunner | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
@@ -95,11 +99,14 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
-    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log });
+    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
+    this.runner = runner;
+    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log, onChanges: (changes) => void runner.onAlertChanges(changes).catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert')) });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
-    this.followers = this.config.sources.map(
+    // The runner's own events come back in like any 4.2 host's.
+    this.followers = [...this.config.sources, runnerSource(data)].map(
       (source) =>
         new FileFollower(source, checkpoints, sink, {
           log: this.log,
@@ -128,6 +135,7 @@ export class Service {
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
+    runner.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner stopped'));
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
@@ -139,6 +147,7 @@ export class Service {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
       await this.evaluator?.stop();
+      await this.runner?.stop();
       await this.api?.close();
       await this.alerts?.close();
       await this.store?.close();

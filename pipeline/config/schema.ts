@@ -56,6 +56,16 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    restores: Type.Optional(
+      Type.Object(
+        {
+          policy: Type.Optional(Type.String({ minLength: 1, description: 'recovery policy file (restore-runner/recovery-policy/README.md); without one every restore needs an approval' })),
+          instances: Type.Optional(Type.String({ minLength: 1, description: 'instance map file (restore-runner/instances/README.md); without one nothing is restored' })),
+          rules: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'rules whose alerts become restore jobs (default [recurring-module-corruption])' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },
