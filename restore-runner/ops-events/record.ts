@@ -1,11 +1,11 @@
 /**
  * The runner's own events: OPS 4.2 v2 records (../../../shared/spec/ops-4.2.md) built for one
- * instance and handed to an injected `emit` (the OPS JSONL writer that `serve` follows, a test's
- * array, stdout). Every event of one action shares a correlation id; children name their parent.
+ * instance and handed to an injected `emit` (`RunnerEventLog.append`, the OPS log that `serve`
+ * follows; a test's array). Every event of one action shares a correlation id; children name their parent.
  */
 import type { JsonObject } from '../../parsers/event.js';
 import type { OpsRecord } from '../../parsers/ops/schema.js';
-import { ulidSource, type UlidSource } from './ulid.js';
+import { ulid } from '../events/ulid.js';
 
 /** An OPS 4.2 v2 record, in the parsers' own type. */
 export type OpsV2Record = Extract<OpsRecord, { readonly schema: 2 }>;
@@ -38,7 +38,8 @@ export interface ActionEventsOptions {
   readonly version?: string;
   readonly correlationId: string;
   readonly now?: () => number;
-  readonly ulid?: UlidSource;
+  /** Event ids: ULIDs by default (restore-runner/events/ulid.ts). */
+  readonly ulid?: (timeMs: number) => string;
 }
 
 /**
@@ -47,11 +48,11 @@ export interface ActionEventsOptions {
  */
 export class ActionEvents {
   private readonly now: () => number;
-  private readonly ulid: UlidSource;
+  private readonly ulid: (timeMs: number) => string;
 
   constructor(private readonly o: ActionEventsOptions) {
     this.now = o.now ?? Date.now;
-    this.ulid = o.ulid ?? ulidSource();
+    this.ulid = o.ulid ?? ulid;
   }
 
   get correlationId(): string {
