@@ -116,6 +116,10 @@ export const RST_ERRORS = {
     message: 'No instance %s in the instance map %s (%s)',
     retriable: false,
   },
+  RST_ERR_SCHEDULE_INVALID: {
+    message: 'Snapshot schedule in %s is invalid: %s',
+    retriable: false,
+  },
   RST_ERR_USAGE: {
     message: '%s',
     retriable: false,

@@ -10,6 +10,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readOps } from '../../parsers/ops/schema.js';
 import { JobError } from '../jobs/errors.js';
+import { opsV2Json, type OpsV2Record } from '../ops-events/record.js';
 import { ulid } from './ulid.js';
 
 export const RUNNER_LOG_DIR = 'runner';
@@ -102,13 +103,21 @@ export class RunnerEventLog {
   emit(e: RunnerEvent, id?: string): string {
     const timeMs = e.timeMs ?? this.now();
     const eventId = id ?? ulid(timeMs);
-    const record = toV2Record(e, eventId, timeMs);
+    this.write(toV2Record(e, eventId, timeMs));
+    return eventId;
+  }
+
+  /** Appends a record built by restore-runner/ops-events/ (scheduler, self-healing, drills): an `EmitOps`. */
+  readonly append = (record: OpsV2Record): void => {
+    this.write(opsV2Json(record));
+  };
+
+  private write(record: Readonly<Record<string, unknown>>): void {
     const checked = readOps(record);
     if (!checked.ok) throw new JobError('JOB_ERR_EVENT_INVALID', checked.reason, checked.message);
     const fd = this.open();
     writeSync(fd, `${JSON.stringify(record)}\n`);
     fsyncSync(fd);
-    return eventId;
   }
 
   close(): void {

@@ -45,7 +45,8 @@ export function gatherFacts(instance: Instance, damagedPaths: readonly string[])
   const trustedKey = loadPublicKey(join(repo.dir, 'keys', 'public.pem'));
   const rel = [...new Set(damagedPaths.map(instancePath))];
   const { records } = listSnapshots(repo, trustedKey);
-  const mine = records.filter((r) => r.payload.host === instance.host && r.payload.instance === instance.id);
+  // Its own root or image only: the boot configuration's snapshot (restore-runner/schedule/) is not an instance snapshot.
+  const mine = records.filter((r) => r.payload.host === instance.host && r.payload.instance === instance.id && r.payload.source === instance.location.path);
   const snapshots: SnapshotFacts[] = [];
   const unreadable: string[] = [];
   const reader = mine.some((r) => r.payload.kind === 'tree') && rel.length > 0 ? new BlobReader(repo, repo.loadIndex().index) : null;
