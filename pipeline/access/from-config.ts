@@ -5,6 +5,7 @@ import type { EventStore } from '../store/event-store.js';
 import { AuditTrail, type AuditLogger } from './audit.js';
 import { Authenticator } from './authenticate.js';
 import type { AccessDeps } from './guard.js';
+import { LdapPasswordChecker } from './ldap.js';
 import { issueServiceToken } from './service-token.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './throttle.js';
 import { TOKENS_FILE, TokenFile } from './token-store.js';
@@ -21,7 +22,11 @@ export function tokensFileOf(access: AccessConfig | undefined, dataDir: string):
 export function accessFromConfig(access: AccessConfig | undefined, dataDir: string, store: EventStore, logError: AuditLogger): AccessDeps {
   const t = access?.throttle ?? {};
   return {
-    authenticator: new Authenticator({ tokens: tokensFileOf(access, dataDir), serviceTokenHash: issueServiceToken(dataDir) }),
+    authenticator: new Authenticator({
+      tokens: tokensFileOf(access, dataDir),
+      serviceTokenHash: issueServiceToken(dataDir),
+      ...(access?.ldap !== undefined ? { passwords: new LdapPasswordChecker(access.ldap) } : {}),
+    }),
     audit: new AuditTrail(store, logError),
     throttle: new LoginThrottle({
       ...DEFAULT_THROTTLE,
