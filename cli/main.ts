@@ -11,6 +11,7 @@ import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
 import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
+import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
 import { EXIT } from './exit.js';
 
@@ -33,6 +34,7 @@ registerQueryCommand(program);
 registerRulesCommand(program);
 registerAlertsCommand(program);
 registerDashboardsCommand(program);
+registerTokensCommand(program);
 registerRestoreCommands(program);
 
 try {

@@ -12,6 +12,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { CheckpointStore } from '../collectors/checkpoint.js';
 import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
+import { accessFromConfig } from './access/from-config.js';
+import { removeServiceToken } from './access/service-token.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
 import { buildApi } from './api/server.js';
@@ -57,6 +59,14 @@ export function runningService(dataDir: string): ServiceInfo | null {
   if (typeof parsed !== 'object' || parsed === null || !('pid' in parsed) || !('url' in parsed) || typeof parsed.pid !== 'number' || typeof parsed.url !== 'string') return null;
   if (!isAlive(parsed.pid)) return null;
   return { pid: parsed.pid, url: parsed.url, started: 'started' in parsed && typeof parsed.started === 'string' ? parsed.started : '' };
+}
+
+function readTlsFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err: unknown) {
+    throw new PipelineError('PIP_ERR_CONFIG_READ', path, err instanceof Error ? err.message : String(err));
+  }
 }
 
 export class Service {
@@ -119,7 +129,17 @@ export class Service {
       for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
     });
 
-    this.api = await buildApi({ store, alerts: this.alerts, telemetry: this.telemetry, lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0), ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}) });
+    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message));
+    const tls = this.config.api?.tls;
+    this.api = await buildApi({
+      access,
+      ...(tls !== undefined ? { tls: { cert: readTlsFile(tls.cert), key: readTlsFile(tls.key) } } : {}),
+      store,
+      alerts: this.alerts,
+      telemetry: this.telemetry,
+      lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0),
+      ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}),
+    });
     const host = this.config.api?.host ?? DEFAULT_API_HOST;
     const port = this.config.api?.port ?? DEFAULT_API_PORT;
     try {
@@ -130,7 +150,7 @@ export class Service {
     }
     const address = this.api.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    this.url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
@@ -154,7 +174,10 @@ export class Service {
       await this.telemetry?.shutdown();
       const file = join(resolve(this.dataDir), SERVICE_FILE);
       const info = runningService(resolve(this.dataDir));
-      if (info === null || info.pid === process.pid) rmSync(file, { force: true });
+      if (info === null || info.pid === process.pid) {
+        rmSync(file, { force: true });
+        removeServiceToken(resolve(this.dataDir));
+      }
       this.log.info({}, 'kintsugi stopped');
     })();
     return this.stopping;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COLLECTOR_ERRORS } from '../../collectors/errors.js';
+import { ACCESS_ERRORS } from '../../pipeline/access/errors.js';
 import { PIPELINE_ERRORS } from '../../pipeline/errors.js';
 
 function readme(path: string): string {
@@ -12,6 +13,7 @@ describe('error catalogues', () => {
   it.each([
     ['collectors/README.md', Object.keys(COLLECTOR_ERRORS), 'COL_ERR_'],
     ['pipeline/README.md', Object.keys(PIPELINE_ERRORS), 'PIP_ERR_'],
+    ['pipeline/access/README.md', Object.keys(ACCESS_ERRORS), 'ACC_ERR_'],
   ])('%s documents every code, and only those of its catalogue', (file, codes, prefix) => {
     const text = readme(file);
     for (const code of codes) expect(text).toContain(`| \`${code}\` |`);
