@@ -13,6 +13,7 @@ import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
+import { registerRestoresCommand } from './restores.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -36,6 +37,7 @@ registerAlertsCommand(program);
 registerDashboardsCommand(program);
 registerTokensCommand(program);
 registerRestoreCommands(program);
+registerRestoresCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -136,6 +136,7 @@ export class Service {
       ...(tls !== undefined ? { tls: { cert: readTlsFile(tls.cert), key: readTlsFile(tls.key) } } : {}),
       store,
       alerts: this.alerts,
+      restores: runner,
       telemetry: this.telemetry,
       lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0),
       ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}),

@@ -11,8 +11,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { serviceAuthHeaders } from '../../../pipeline/access/service-token.js';
 import { ulid } from '../../../restore-runner/events/ulid.js';
-import { CLI } from '../../cli/run-cli.js';
+import { CLI, runCli } from '../../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
 import { makeFleet, MODULE_PATH, write } from './fleet.js';
 
@@ -85,7 +86,7 @@ function jobs(data: string): Record<string, unknown>[] {
 
 async function api(data: string, path: string): Promise<unknown> {
   const url = (JSON.parse(readFileSync(join(data, 'service.json'), 'utf8')) as { url: string }).url;
-  const r = await fetch(`${url}${path}`);
+  const r = await fetch(`${url}${path}`, { headers: serviceAuthHeaders(data) });
   return r.ok ? r.json() : undefined;
 }
 
@@ -172,6 +173,36 @@ describe('closed loop through kintsugi serve', () => {
     expect(readFileSync(join(s.fleet.root('os-a'), MODULE_PATH))).toEqual(Buffer.alloc(20_000, 'CORRUPT'));
     const restores = (await api(s.data, '/api/events?action=restore.start')) as { events: unknown[] };
     expect(restores.events).toEqual([]);
+
+    // The commands: a viewer may list and show but not approve (refused, stored as auth.denied);
+    // an approver's approval releases the hold and the restore runs.
+    const token = async (name: string, role: string): Promise<string> => (await runCli(['tokens', 'create', '--name', name, '--role', role, '--data', s.data])).stdout.trim();
+    const viewer = await token('vera', 'viewer');
+    const approver = await token('alice', 'approver');
+    const id = String(held['id']);
+    const listed = await runCli(['restores', 'list', '--data', s.data, '--token', viewer]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${id}`);
+    expect(listed.stdout).toContain('held');
+    const shown = await runCli(['restores', 'show', id, '--data', s.data, '--token', viewer]);
+    expect(shown.stdout).toContain('held: alert');
+    const refused = await runCli(['restores', 'approve', id, '--data', s.data, '--token', viewer]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/403|ACC_ERR/);
+    const denied = await until('the auth.denied event', async () => {
+      const r = (await api(s.data, '/api/events?action=auth.denied')) as { events: { user?: { name?: string } }[] };
+      return r.events.length > 0 ? r.events : undefined;
+    });
+    expect(JSON.stringify(denied)).toContain('vera');
+    const approved = await runCli(['restores', 'approve', id, '--data', s.data, '--token', approver]);
+    expect(approved.code, approved.stderr).toBe(0);
+    const done = await until('the approved job to end', () => jobs(s.data).find((j) => j['state'] === 'succeeded' || j['state'] === 'failed'));
+    expect(done['state']).toBe('succeeded');
+    expect(done['approvedBy']).toBe('token:alice');
+    expect(readFileSync(join(s.fleet.root('os-a'), MODULE_PATH))).toEqual(Buffer.alloc(20_000, 'good module of os-a '));
+    const bad = await runCli(['restores', 'request', '--host', 'lab-1', '--instance', 'nope', '--data', s.data, '--token', approver]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('JOB_ERR_BAD_REQUEST');
     child.kill('SIGINT');
     expect(await stopped(child)).toBe(0);
   }, 120_000);
