@@ -14,6 +14,7 @@ import { registerServeCommand } from './serve.js';
 import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
 import { registerRestoresCommand } from './restores.js';
+import { registerDemoCommand } from './demo.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -38,6 +39,7 @@ registerDashboardsCommand(program);
 registerTokensCommand(program);
 registerRestoreCommands(program);
 registerRestoresCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
