@@ -16,6 +16,7 @@ import { accessFromConfig } from './access/from-config.js';
 import { removeServiceToken } from './access/service-token.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
+import { sourceResolver } from './api/replay.js';
 import { buildApi } from './api/server.js';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_STORE_MEMORY_LIMIT, type Config } from './config/schema.js';
 import { PipelineError } from './errors.js';
@@ -128,6 +129,7 @@ export class Service {
       access,
       ...(tls !== undefined ? { tls: { cert: readTlsFile(tls.cert), key: readTlsFile(tls.key) } } : {}),
       store,
+      sourceOf: sourceResolver(this.config.sources),
       alerts: this.alerts,
       telemetry: this.telemetry,
       lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0),
