@@ -20,7 +20,6 @@ export const aggregationQuerySchema = {
     field: { type: 'string', enum: [...GROUP_FIELDS], description: 'count by this field' },
     bucket: { type: 'string', pattern: '^[1-9][0-9]{0,5}[smhd]$', description: 'count by time bucket of this size (30s, 5m, 1h, 1d), aligned to the epoch' },
   },
-  anyOf: [{ required: ['field'] }, { required: ['bucket'] }],
 } as const;
 
 type AggregationQuery = Omit<EventQuery, 'limit' | 'cursor'> & { field?: GroupField; bucket?: string };
@@ -39,7 +38,8 @@ export const aggregationRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
       const { field, bucket, ...q } = request.query;
       const filter = toEventFilter(q);
       if (bucket === undefined) {
-        const result = await store.countBy(field ?? 'host', filter);
+        if (field === undefined) return reply.status(400).send({ code: 'PIP_ERR_API_BAD_REQUEST', message: 'querystring/field or querystring/bucket is required' });
+        const result = await store.countBy(field, filter);
         if (!result.ok) return storeErrorReply(reply, result.error);
         return { field: result.field, counts: result.counts };
       }

@@ -89,13 +89,20 @@ export const alertActionRoutes: FastifyPluginAsync<AlertActionDeps> = async (app
   );
 
   for (const [verb, action] of Object.entries(TRIAGE_ACTIONS)) {
-    app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
+    app.post<{ Params: { id: string }; Body: { note?: string } }>(
       `/api/alerts/:id/${verb}`,
-      { config: { role: 'operator' }, schema: { params: idParams, body: noteBody, description: `${verb} the alert; stored as an ${action} event with who did it` } },
+      {
+        config: { role: 'operator' },
+        schema: { params: idParams, body: noteBody, description: `${verb} the alert; stored as an ${action} event with who did it` },
+        // A POST without a body is a POST without a note.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
       async (request, reply) => {
         const alert = await findAlert(alerts, request.params.id, reply);
         if (!('event' in alert)) return alert;
-        const note = request.body?.note;
+        const note = request.body.note;
         const event = await app.audit.record({
           action,
           who: request.principal.name,
