@@ -83,7 +83,11 @@ export class Service {
     readonly dataDir: string,
     private readonly log: Log,
     private readonly requestLogger?: FastifyBaseLogger,
-  ) {}
+    /** Started by the caller before anything else (cli/serve.ts); else started here. */
+    telemetry?: Telemetry,
+  ) {
+    this.telemetry = telemetry ?? null;
+  }
 
   async start(): Promise<string> {
     const data = resolve(this.dataDir);
@@ -97,7 +101,9 @@ export class Service {
 
     // The rules first: a bad rules file stops the start before any file is opened.
     const rules = mergeRules([...(this.config.rules?.defaults === false ? [] : [loadDefaultRules()]), ...(this.config.rules?.files ?? []).map((f) => loadRules(f))]);
-    this.telemetry = startTelemetry();
+    const otlp = this.config.telemetry?.otlp;
+    this.telemetry ??= startTelemetry(otlp !== undefined ? { otlp } : {});
+    const instruments = this.telemetry.instruments;
     const store = await DuckDbEventStore.open({
       dataDir: data,
       memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
@@ -106,7 +112,12 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
-    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log });
+    this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
+      log: this.log,
+      onChanges: (changes) => {
+        for (const c of changes) instruments.alertChanges.add(1, { rule: c.alert.rule.id, change: c.kind });
+      },
+    });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
@@ -123,7 +134,7 @@ export class Service {
       for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
     });
 
-    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message));
+    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message), (reason) => instruments.authDenied.add(1, { reason }));
     const tls = this.config.api?.tls;
     this.api = await buildApi({
       access,
