@@ -23,6 +23,8 @@ import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
+import { KafkaWorkers } from './transport/kafka-workers.js';
+import type { KafkaSettings } from './transport/settings.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -64,6 +66,7 @@ export class Service {
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
+  private workers: KafkaWorkers | null = null;
   private stopping: Promise<void> | null = null;
   url = '';
 
@@ -72,6 +75,8 @@ export class Service {
     readonly dataDir: string,
     private readonly log: Log,
     private readonly requestLogger?: FastifyBaseLogger,
+    /** The Kafka transport: workers consume the topics instead of followers reading files. */
+    private readonly kafka: KafkaSettings | null = null,
   ) {}
 
   async start(): Promise<string> {
@@ -99,7 +104,9 @@ export class Service {
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
-    this.followers = this.config.sources.map(
+    // On the Kafka transport the files are the forwarders' (kintsugi forward): serve consumes.
+    if (this.kafka !== null) this.workers = new KafkaWorkers(this.kafka, store, this.log, this.telemetry.instruments);
+    this.followers = (this.kafka !== null ? [] : this.config.sources).map(
       (source) =>
         new FileFollower(source, checkpoints, sink, {
           log: this.log,
@@ -128,16 +135,18 @@ export class Service {
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
+    await this.workers?.start();
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
     return this.url;
   }
 
-  /** Followers first (their checkpoints flushed), then the API, then the store. Idempotent. */
+  /** Followers and workers first (checkpoints and offsets committed), then the API, then the store. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
+      await this.workers?.stop();
       await this.evaluator?.stop();
       await this.api?.close();
       await this.alerts?.close();
