@@ -64,6 +64,11 @@ function header(m: InMessage, name: string): string | undefined {
   return one === undefined ? undefined : typeof one === 'string' ? one : one.toString('utf8');
 }
 
+/** Where a record was in Kafka, as dead-letter messages name it: `topic/partition@offset`. */
+function where(origin: KafkaOrigin): string {
+  return `${origin.topic}/${origin.partition}@${origin.offset}`;
+}
+
 /** The dead letter of a Kafka record that cannot be read. */
 export function kafkaDeadLetter(raw: Buffer, origin: KafkaOrigin, dataset: Dataset, reason: DeadLetterReason, message: string, readTime: string): ParsedItem {
   const deadLetter: DeadLetter = {
@@ -75,7 +80,7 @@ export function kafkaDeadLetter(raw: Buffer, origin: KafkaOrigin, dataset: Datas
       original: originalText(raw),
     },
     kafka: origin,
-    error: { type: reason, message: `${origin.topic}/${origin.partition}@${origin.offset}: ${message}` },
+    error: { type: reason, message: `${where(origin)}: ${message}` },
   };
   return { kind: 'dead-letter', deadLetter };
 }
@@ -114,7 +119,10 @@ function decodeOps(raw: Buffer, origin: KafkaOrigin, m: InMessage, readTime: str
   const offset = offsetText !== undefined && /^[0-9]{1,15}$/.test(offsetText) ? Number(offsetText) : undefined;
   // Read from a file by a forwarder: the same event (and id) as a follower of that file makes.
   const item = file !== undefined && offset !== undefined ? parseOpsRecord(raw, { offset }, { path: file }, readTime) : parseOpsRecord(raw, { kafka: origin }, {}, readTime);
-  if (item.kind === 'dead-letter') return item.deadLetter.kafka !== undefined ? item : { kind: 'dead-letter', deadLetter: { ...item.deadLetter, kafka: origin } };
+  if (item.kind === 'dead-letter') {
+    const d = item.deadLetter;
+    return { kind: 'dead-letter', deadLetter: { ...d, kafka: origin, error: { ...d.error, message: `${where(origin)}: ${d.error.message}` } } };
+  }
   const checked = toEventRecord(item.event, 0, readTime);
   return checked.ok ? item : kafkaDeadLetter(raw, origin, 'recovery.v42', 'bad-type:event', checked.error.message, readTime);
 }
