@@ -131,11 +131,12 @@ export class Service {
     const address = this.api.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    // Consuming before service.json says the service is up: a caller that sees it can rely on it.
+    await this.workers?.start();
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
-    await this.workers?.start();
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
