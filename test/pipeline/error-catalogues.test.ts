@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COLLECTOR_ERRORS } from '../../collectors/errors.js';
 import { PIPELINE_ERRORS } from '../../pipeline/errors.js';
+import { TRANSPORT_ERRORS } from '../../pipeline/transport/errors.js';
 
 function readme(path: string): string {
   return readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -12,6 +13,7 @@ describe('error catalogues', () => {
   it.each([
     ['collectors/README.md', Object.keys(COLLECTOR_ERRORS), 'COL_ERR_'],
     ['pipeline/README.md', Object.keys(PIPELINE_ERRORS), 'PIP_ERR_'],
+    ['pipeline/transport/README.md', Object.keys(TRANSPORT_ERRORS), 'TRN_ERR_'],
   ])('%s documents every code, and only those of its catalogue', (file, codes, prefix) => {
     const text = readme(file);
     for (const code of codes) expect(text).toContain(`| \`${code}\` |`);
