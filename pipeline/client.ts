@@ -23,6 +23,11 @@ export class ServiceClient {
     private readonly serviceFile: string,
   ) {}
 
+  /** Any route of the API, answered with its JSON body (the commands of other parts: `kintsugi restores`). */
+  send(path: string, init?: RequestInit): Promise<unknown> {
+    return this.request(path, init);
+  }
+
   private async request(path: string, init?: RequestInit): Promise<unknown> {
     let response: Response;
     try {

@@ -26,6 +26,10 @@ import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
+import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
+import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
+import { KafkaWorkers } from './transport/kafka-workers.js';
+import type { KafkaSettings } from './transport/settings.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -72,9 +76,12 @@ export class Service {
   private store: EventStore | null = null;
   private alerts: DuckDbAlertStore | null = null;
   private evaluator: AlertEvaluator | null = null;
+  /** The restore runner (restore-runner/jobs/): alerts become verified restores. */
+  runner: RestoreRunner | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
+  private workers: KafkaWorkers | null = null;
   private stopping: Promise<void> | null = null;
   url = '';
 
@@ -85,6 +92,8 @@ export class Service {
     private readonly requestLogger?: FastifyBaseLogger,
     /** Started by the caller before anything else (cli/serve.ts); else started here. */
     telemetry?: Telemetry,
+    /** The Kafka transport: workers consume the topics instead of followers reading files. */
+    private readonly kafka: KafkaSettings | null = null,
   ) {
     this.telemetry = telemetry ?? null;
   }
@@ -112,16 +121,24 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
+    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
+    this.runner = runner;
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
       log: this.log,
       onChanges: (changes) => {
         for (const c of changes) instruments.alertChanges.add(1, { rule: c.alert.rule.id, change: c.kind });
+        void runner
+          .onAlertChanges(changes)
+          .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
       },
     });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
-    this.followers = this.config.sources.map(
+    // On the Kafka transport the files are the forwarders' (kintsugi forward): serve consumes.
+    if (this.kafka !== null) this.workers = new KafkaWorkers(this.kafka, store, this.log, this.telemetry.instruments);
+    // The runner's own events come back in like any 4.2 host's.
+    this.followers = [...(this.kafka !== null ? [] : this.config.sources), runnerSource(data)].map(
       (source) =>
         new FileFollower(source, checkpoints, sink, {
           log: this.log,
@@ -142,6 +159,7 @@ export class Service {
       store,
       sourceOf: sourceResolver(this.config.sources),
       alerts: this.alerts,
+      restores: runner,
       telemetry: this.telemetry,
       lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0),
       ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}),
@@ -157,21 +175,26 @@ export class Service {
     const address = this.api.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     this.url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    // Consuming before service.json says the service is up: a caller that sees it can rely on it.
+    await this.workers?.start();
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
+    runner.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner stopped'));
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
     return this.url;
   }
 
-  /** Followers first (their checkpoints flushed), then the API, then the store. Idempotent. */
+  /** Followers and workers first (checkpoints and offsets committed), then the API, then the store. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
+      await this.workers?.stop();
       await this.evaluator?.stop();
+      await this.runner?.stop();
       await this.api?.close();
       await this.alerts?.close();
       await this.store?.close();

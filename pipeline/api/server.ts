@@ -21,6 +21,8 @@ import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { traceRoutes } from './routes/traces.js';
+import { restoreRoutes } from '../../restore-runner/jobs/routes.js';
+import type { RestoreRunner } from '../../restore-runner/jobs/runner.js';
 
 export interface ApiDeps {
   readonly store: EventStore;
@@ -31,6 +33,8 @@ export interface ApiDeps {
   readonly lagBytes?: () => number;
   /** A pino logger for the request log; none when absent. */
   readonly logger?: FastifyBaseLogger;
+  /** The restore runner: /api/restores when present. */
+  readonly restores?: RestoreRunner;
   /** Who may call what (pipeline/access/): every route is guarded. */
   readonly access: AccessDeps;
   /** PEM certificate chain and key: HTTPS instead of HTTP. */
@@ -71,5 +75,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(alertRoutes, { alerts: deps.alerts });
     await app.register(alertActionRoutes, { alerts: deps.alerts, store: deps.store });
   }
+  if (deps.restores !== undefined) await app.register(restoreRoutes, { runner: deps.restores });
   return app;
 }
