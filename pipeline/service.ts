@@ -12,6 +12,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { CheckpointStore } from '../collectors/checkpoint.js';
 import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
+import type { AlertStore } from './alerts/alert-store.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
 import { buildApi } from './api/server.js';
@@ -21,6 +22,7 @@ import { loadDefaultRules } from './rules/defaults.js';
 import { loadRules, mergeRules } from './rules/load.js';
 import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
+import { isElasticsearch, openElasticsearchStores } from './store/elasticsearch/from-config.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 
@@ -59,7 +61,7 @@ export function runningService(dataDir: string): ServiceInfo | null {
 
 export class Service {
   private store: EventStore | null = null;
-  private alerts: DuckDbAlertStore | null = null;
+  private alerts: AlertStore | null = null;
   private evaluator: AlertEvaluator | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
@@ -87,14 +89,18 @@ export class Service {
     // The rules first: a bad rules file stops the start before any file is opened.
     const rules = mergeRules([...(this.config.rules?.defaults === false ? [] : [loadDefaultRules()]), ...(this.config.rules?.files ?? []).map((f) => loadRules(f))]);
     this.telemetry = startTelemetry();
-    const store = await DuckDbEventStore.open({
-      dataDir: data,
-      memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
-      ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
-    });
+    // store.kind elasticsearch: events, dead letters and alerts in the cluster (pipeline/store/elasticsearch).
+    const es = isElasticsearch(this.config.store) ? await openElasticsearchStores(this.config.store) : null;
+    const store =
+      es?.events ??
+      (await DuckDbEventStore.open({
+        dataDir: data,
+        memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
+        ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
+      }));
     this.store = store;
-    // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
-    this.alerts = await DuckDbAlertStore.open({ dataDir: data });
+    // Alerts: their own file (alerts.duckdb) or index; the evaluator follows the committed events.
+    this.alerts = es?.alerts ?? (await DuckDbAlertStore.open({ dataDir: data }));
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);

@@ -3,7 +3,7 @@
  * settings, the setup of ILM policies and index templates, search paging with `search_after`,
  * refreshes before reads, and the check of documents read back.
  */
-import { Client, type estypes } from '@elastic/elasticsearch';
+import { Client, SniffingTransport, type estypes } from '@elastic/elasticsearch';
 import { storeError } from '../errors.js';
 import type { Query } from './query-dsl.js';
 import { DEFAULT_INDEX_PREFIX, setupRequests, type IndexKind } from './index-template.js';
@@ -21,6 +21,17 @@ export interface EsConnection {
   readonly requestTimeoutMs?: number;
 }
 
+/**
+ * The client's transport without its built-in OpenTelemetry spans: Kintsugi's telemetry exports
+ * metrics only, and a span per request would make the SDK look for a trace collector that is not
+ * there (an error at every stop). Requests are measured by the store's own metrics instead.
+ */
+class UntracedTransport extends SniffingTransport {
+  constructor(options: ConstructorParameters<typeof SniffingTransport>[0]) {
+    super({ ...options, openTelemetry: { enabled: false } });
+  }
+}
+
 /** A client whose own retries are off: EsRequester retries, with backoff. */
 export function createClient(connection: EsConnection, transport?: Pick<ConstructorParameters<typeof Client>[0], 'Connection'>): Client {
   return new Client({
@@ -30,6 +41,7 @@ export function createClient(connection: EsConnection, transport?: Pick<Construc
     maxRetries: 0,
     requestTimeout: connection.requestTimeoutMs ?? 30_000,
     compression: false,
+    Transport: UntracedTransport,
     ...(transport ?? {}),
   });
 }
