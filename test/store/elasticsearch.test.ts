@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { createClient } from '../../pipeline/store/elasticsearch/cluster.js';
@@ -145,6 +146,28 @@ describe('Elasticsearch store: what it sends', () => {
     expect(searches(cluster).at(-1)?.['query']).toEqual({ bool: { filter: [{ terms: { 'host.name': [hostile, '*'] } }] } });
     const text = searches(cluster).find((s) => JSON.stringify(s).includes('raid'));
     expect(JSON.stringify(text?.['query'])).toContain('"value":"*raid\\\\?s*","case_insensitive":true');
+    await store.close();
+  });
+
+  it('answers any text or host value as the reference store does (property)', async () => {
+    const cluster = new MockCluster();
+    const store = await openOn(cluster);
+    const reference = new MemoryEventStore({ now });
+    await store.writeBatch(EVENTS, DEAD);
+    await reference.writeBatch(EVENTS, DEAD);
+    // Needles built from the sample texts' own characters and the wildcard metacharacters.
+    const alphabet = fc.constantFrom(...'abcdeilmnorstu /._-*?\\"\'%ÉéK0123'.split(''));
+    const needle = fc.oneof(fc.string({ unit: alphabet, maxLength: 6 }), fc.constantFrom('raid_s', 'AGENT.CONF', 'snapshot older', 'fstab'));
+    await fc.assert(
+      fc.asyncProperty(needle, fc.constantFrom('db-07', 'web-03', '*', 'db-0?'), async (text, host) => {
+        for (const filter of [{ text }, { text, host }]) {
+          const want = await reference.queryEvents(filter, { limit: 0 });
+          const got = await store.queryEvents(filter, { limit: 0 });
+          expect(got.ok && ids(got.events)).toEqual(want.ok && ids(want.events));
+        }
+      }),
+      { numRuns: 60 },
+    );
     await store.close();
   });
 
