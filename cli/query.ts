@@ -1,12 +1,10 @@
 /** `kintsugi query events|trace|dead-letters`: forensic queries, from the service, the store file or Elasticsearch. */
 import { Command, Option } from 'commander';
 import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
-import { loadConfig } from '../pipeline/config/load.js';
-import type { Config } from '../pipeline/config/schema.js';
 import { resolveDataDir } from '../pipeline/env.js';
-import { PipelineError } from '../pipeline/errors.js';
 import { openQueryBackend, type QueryBackend, type StringQuery } from '../pipeline/query-backend.js';
 import type { Trace } from '../pipeline/store/event-store.js';
+import { configOption, loadConfigOption } from './config-option.js';
 import { EXIT } from './exit.js';
 
 type Format = 'table' | 'ndjson';
@@ -28,16 +26,8 @@ function deadRow(d: DeadLetter): string {
 }
 
 async function withBackend(opts: { readonly data?: string; readonly config?: string }, run: (b: QueryBackend) => Promise<void>): Promise<void> {
-  let config: Config | null = null;
-  if (opts.config !== undefined) {
-    try {
-      config = loadConfig(opts.config);
-    } catch (err: unknown) {
-      process.stderr.write(`kintsugi query: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = err instanceof PipelineError && err.code !== 'PIP_ERR_CONFIG_READ' ? EXIT.USAGE : EXIT.FAILURE;
-      return;
-    }
-  }
+  const config = loadConfigOption('query', opts.config);
+  if (config === undefined) return;
   let backend: QueryBackend;
   try {
     backend = await openQueryBackend(resolveDataDir(opts.data, config?.data), config?.store);
@@ -64,10 +54,6 @@ function parseLimit(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--limit must be a whole number >= 0, found "${v}"`);
   return n;
-}
-
-function configOption(): Option {
-  return new Option('--config <file>', 'configuration file (YAML): its data folder, or its Elasticsearch store (store.kind: elasticsearch)');
 }
 
 function formatOption(): Option {

@@ -14,11 +14,11 @@ import { serveCluster } from '../store/elasticsearch-http.js';
 import { MockCluster } from '../store/elasticsearch-mock-cluster.js';
 import { CLI, runCli } from './run-cli.js';
 
-async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function until(check: () => Promise<boolean>, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error('timed out');
 }
@@ -76,11 +76,16 @@ describe('kintsugi serve and query on Elasticsearch', () => {
     // Events by day, and the alerts the service's evaluator raised, under the configured prefix.
     expect([...cluster.indices.keys()]).toEqual(expect.arrayContaining(['kt-events-2026.03.14', 'kt-alerts-2026.03']));
     expect([...cluster.templates.keys()].sort()).toEqual(['kt-alerts', 'kt-dead-letters', 'kt-events']);
+    const alerts = await runCli(['alerts', '--config', config, '--format', 'ndjson'], { env });
+    expect(alerts.code).toBe(0);
+    const alertIds = alerts.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { event: { id: string } }).event.id);
+    expect(alertIds.length).toBeGreaterThan(0);
+    expect(alerts.stderr).toBe('');
     serve.kill('SIGTERM');
     expect([await exited, log]).toEqual([0, expect.stringContaining('kintsugi stopped')]);
-  }, 120_000);
+  }, 400_000);
 
-  it('refuses a store section without a node (exit 2), and names the missing variable', async () => {
+  it('refuses a store section without a node (exit 2), and names the missing variable', { timeout: 120_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'kintsugi-es-bad-'));
     const bad = join(root, 'bad.yaml');
     writeFileSync(bad, 'sources: []\nstore: { kind: elasticsearch }\n');

@@ -97,12 +97,16 @@ export async function openElasticsearchEventStore(store: EsStoreSection, options
   });
 }
 
+/** The alert store alone; the event store puts the templates (alerts included). */
+export async function openElasticsearchAlertStore(store: EsStoreSection): Promise<ElasticsearchAlertStore> {
+  return ElasticsearchAlertStore.open({ ...commonOptions(store), client: createClient(connectionOf(store)), setup: false });
+}
+
 /** Opens the event store (which puts the templates and policies) and the alert store, each with its own client. */
 export async function openElasticsearchStores(store: EsStoreSection): Promise<ElasticsearchStores> {
   const events = await openElasticsearchEventStore(store);
   try {
-    // The event store put the templates (alerts included) already.
-    const alerts = await ElasticsearchAlertStore.open({ ...commonOptions(store), client: createClient(connectionOf(store)), setup: false });
+    const alerts = await openElasticsearchAlertStore(store);
     return { events, alerts };
   } catch (err: unknown) {
     await events.close();
