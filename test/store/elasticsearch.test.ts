@@ -230,6 +230,17 @@ describe('Elasticsearch store: failures', () => {
     await store.close();
   });
 
+  it('stops at open when the cluster refuses the setup (privileges), saying what to check', async () => {
+    const cluster = new MockCluster();
+    cluster.failRequests(/^\/_index_template\//, 403, 1);
+    const error = await openOn(cluster).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'PIP_ERR_STORE_ES_REFUSED', retriable: false });
+    expect(String(error)).toMatch(/refused PUT \/_index_template\/kintsugi-events \(HTTP 403: .*store\.auth.*kintsugi-\*/);
+  });
+
   it('sorts per-item failures: 429/503 retried alone, 409 duplicate, mapping conflict kept as a dead letter', async () => {
     const cluster = new MockCluster();
     const store = await openOn(cluster);

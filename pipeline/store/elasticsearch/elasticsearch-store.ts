@@ -83,19 +83,24 @@ export class ElasticsearchEventStore implements EventStore {
   /** Connects, applies the templates and policies (unless `setup: false`), reads the write position. */
   static async open(options: ElasticsearchStoreOptions): Promise<ElasticsearchEventStore> {
     const store = new ElasticsearchEventStore(options);
-    if (options.setup !== false) await store.cluster.setup(options.retentionDays);
-    store.cluster.wrote(); // other processes' writes: refresh before the first read
-    const last = await store.cluster.search({
-      index: store.eventsAlias,
-      query: { exists: { field: SEQ_FIELD } },
-      sort: [{ [SEQ_FIELD]: { order: 'desc' } }],
-      limit: 1,
-      after: null,
-      source: false,
-    });
-    const top = last.hits[0]?.sort?.[0];
-    store.lastSeq = typeof top === 'number' ? top : 0;
-    return store;
+    try {
+      if (options.setup !== false) await store.cluster.setup(options.retentionDays);
+      store.cluster.wrote(); // other processes' writes: refresh before the first read
+      const last = await store.cluster.search({
+        index: store.eventsAlias,
+        query: { exists: { field: SEQ_FIELD } },
+        sort: [{ [SEQ_FIELD]: { order: 'desc' } }],
+        limit: 1,
+        after: null,
+        source: false,
+      });
+      const top = last.hits[0]?.sort?.[0];
+      store.lastSeq = typeof top === 'number' ? top : 0;
+      return store;
+    } catch (err: unknown) {
+      await store.close();
+      throw err;
+    }
   }
 
   /** The most bulk requests this store had in flight at once. */
