@@ -24,7 +24,7 @@ const DEAD = sampleDeadLetters();
 const mockClusters = new Map<EventStore, MockCluster>();
 
 async function openOn(cluster: MockCluster, options: Partial<ElasticsearchStoreOptions> = {}): Promise<ElasticsearchEventStore> {
-  const store = await ElasticsearchEventStore.open({ client: cluster.client(), now, retry: FAST, ownsClient: true, ...options });
+  const store = await ElasticsearchEventStore.open({ client: cluster.client(), now, retry: FAST, ownsClient: true, minRefreshIntervalMs: 0, ...options });
   mockClusters.set(store, cluster);
   return store;
 }
@@ -190,6 +190,23 @@ describe('Elasticsearch store: what it sends', () => {
     await store.close();
   });
 
+  it('reads its own writes, refreshing only after a write', async () => {
+    const cluster = new MockCluster();
+    const store = await openOn(cluster, { minRefreshIntervalMs: 300 });
+    const refreshes = (): number => cluster.requests.filter((r) => r.path.endsWith('/_refresh')).length;
+    for (const e of EVENTS.slice(0, 4)) {
+      await store.writeBatch([e], []);
+      expect(await store.stats()).toMatchObject({ events: EVENTS.indexOf(e) + 1 });
+    }
+    // One refresh at open, then one per write-then-read (each waits for the interval to pass).
+    expect(refreshes()).toBe(5);
+    // Reads without a write in between refresh nothing.
+    await store.queryEvents({}, { limit: 1 });
+    await store.countBy('host', {});
+    expect(refreshes()).toBe(5);
+    await store.close();
+  });
+
   it('uses its index prefix for every index, alias, template and policy', async () => {
     const cluster = new MockCluster();
     const store = await openOn(cluster, { prefix: 'acme' });
@@ -299,7 +316,7 @@ describe('Elasticsearch store: failures', () => {
         }
       }
     }
-    const store = await ElasticsearchEventStore.open({ client: cluster.client(SlowConnection), now, retry: FAST, ownsClient: true, bulk: { maxInFlight: 2, maxDocs: 4 } });
+    const store = await ElasticsearchEventStore.open({ client: cluster.client(SlowConnection), now, retry: FAST, ownsClient: true, minRefreshIntervalMs: 0, bulk: { maxInFlight: 2, maxDocs: 4 } });
     const writes = [store.writeBatch(EVENTS.slice(0, 20), []), store.writeBatch(EVENTS.slice(20), DEAD)];
     const results = await Promise.all(writes);
     expect(results.map((r) => r.ok && r.events.inserted)).toEqual([20, 17]);

@@ -58,6 +58,12 @@ export interface ClusterOptions {
   readonly setup?: boolean;
   /** Refresh before a read that follows a write of this process, so that it sees the write (default true). */
   readonly readYourWrites?: boolean;
+  /**
+   * Refreshes at most this often (default 1000 ms, Elasticsearch's own default interval): a read
+   * that needs one sooner waits. Frequent readers (the alert evaluator polls every 100 ms) would
+   * otherwise refresh after every write, making many tiny segments.
+   */
+  readonly minRefreshIntervalMs?: number;
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Close the client with the store (default false: whoever made it closes it). */
@@ -90,6 +96,11 @@ export class Cluster {
   readonly requester: EsRequester;
   readonly prefix: string;
   private readonly readYourWrites: boolean;
+  private readonly minRefreshIntervalMs: number;
+  private lastRefresh = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> = Promise.resolve();
+  /** Refreshes made (for tests and telemetry). */
+  refreshes = 0;
   private readonly ownsClient: boolean;
   private readonly indicesToRefresh: readonly string[];
   private dirty = false;
@@ -105,6 +116,7 @@ export class Cluster {
       ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
     });
     this.readYourWrites = options.readYourWrites ?? true;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1000;
     this.ownsClient = options.ownsClient ?? false;
     this.indicesToRefresh = refreshed;
   }
@@ -127,11 +139,28 @@ export class Cluster {
 
   /** Makes this process's completed writes visible to search (Elasticsearch is near-real-time). */
   async refreshIfNeeded(): Promise<void> {
-    if (!this.readYourWrites || !this.dirty) return;
+    if (!this.readYourWrites) return;
+    if (!this.dirty) {
+      // A refresh under way started after every completed write: it is enough to wait for it.
+      await this.refreshing;
+      return;
+    }
+    const wait = this.lastRefresh + this.minRefreshIntervalMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!this.dirty) return this.refreshIfNeeded();
     this.dirty = false;
-    await this.requester.call('a refresh', () =>
-      this.client.indices.refresh({ index: [...this.indicesToRefresh], ignore_unavailable: true, allow_no_indices: true }),
-    );
+    this.lastRefresh = Date.now();
+    this.refreshes++;
+    const refresh = this.requester
+      .call('a refresh', () => this.client.indices.refresh({ index: [...this.indicesToRefresh], ignore_unavailable: true, allow_no_indices: true }))
+      .then(() => undefined);
+    this.refreshing = refresh.catch(() => undefined);
+    try {
+      await refresh;
+    } catch (err: unknown) {
+      this.dirty = true;
+      throw err;
+    }
   }
 
   /**
