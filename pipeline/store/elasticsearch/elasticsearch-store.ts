@@ -125,6 +125,9 @@ export class ElasticsearchEventStore implements EventStore {
     }
     const uniqueEvents = firstOfEachId(eventRecords);
     const uniqueDead = firstOfEachId(deadRecords);
+    if (uniqueEvents.length === 0 && uniqueDead.length === 0) {
+      return { ok: true, events: { inserted: 0, duplicates: eventRecords.length }, deadLetters: { inserted: 0, duplicates: deadRecords.length } };
+    }
     const write = this.send(uniqueEvents, uniqueDead);
     this.writing.add(write);
     try {
@@ -345,9 +348,16 @@ export class ElasticsearchEventStore implements EventStore {
   }
 }
 
+/** The first record of each id, in order (a batch may repeat an id; the first occurrence wins). */
 function firstOfEachId<T extends { readonly id: string }>(records: readonly T[]): T[] {
   const seen = new Set<string>();
-  return records.filter((r) => !seen.has(r.id) && seen.add(r.id) !== undefined);
+  const out: T[] = [];
+  for (const r of records) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    out.push(r);
+  }
+  return out;
 }
 
 function pageBounds(page: CheckedPage): { limit: number | null; after: estypes.SortResults | null } {
