@@ -46,7 +46,7 @@ export function registerAlertsCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'table for people, ndjson for the alert documents whole').choices(['table', 'ndjson']).default('table'))
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
     .addOption(configOption())
-    .addHelpText('after', '\nExit status: 0 listed (none is not an error), 1 no alerts file or service, 2 bad usage.')
+    .addHelpText('after', '\nExit status: 0 listed (none is not an error), 1 no alerts file, service or cluster to read, 2 bad usage or configuration.')
     .action(async (opts: { rule?: string; status: string; host?: string; module?: string; from?: string; to?: string; limit: number; format: 'table' | 'ndjson'; data?: string; config?: string }) => {
       const config = loadConfigOption('alerts', opts.config);
       if (config === undefined) return;
