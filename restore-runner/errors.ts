@@ -120,6 +120,22 @@ export const RST_ERRORS = {
     message: 'Repository %s is in format version 1 (no signed snapshot log), which this Kintsugi only reads: run `kintsugi repo upgrade --repo %s`',
     retriable: false,
   },
+  RST_ERR_INSTANCES_READ: {
+    message: 'Cannot read the instance map %s: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCES_INVALID: {
+    message: 'Instance map %s is invalid: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCE_NOT_FOUND: {
+    message: 'No instance %s in the instance map %s (%s)',
+    retriable: false,
+  },
+  RST_ERR_SCHEDULE_INVALID: {
+    message: 'Snapshot schedule in %s is invalid: %s',
+    retriable: false,
+  },
   RST_ERR_USAGE: {
     message: '%s',
     retriable: false,
