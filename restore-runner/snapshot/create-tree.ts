@@ -90,7 +90,9 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     const m = readManifestWithHeader(parent, reader);
     for (const n of m.nodes) parentNodes.set(n.path, n);
     // Version 1 manifests hold no xattrs to reuse.
-    if (m.version === 2) parentScanNs = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
+    // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
+    const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
+    if (m.version === 2 && t <= BigInt(Date.now()) * 1_000_000n) parentScanNs = t;
   }
   reader.close();
 
