@@ -13,9 +13,6 @@ import type { Id } from '../format/v1/ids.js';
 import { encodeManifest, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
 import { deviceNumbers } from '../fsutil/device-numbers.js';
 import { readTreeXattrs, readXattrsOf } from '../fsutil/xattrs.js';
-
-/** Linux stamps ctime from a clock that may lag by a tick; a second covers it with room. */
-const CTIME_MARGIN_NS = 1_000_000_000n;
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { PackWriter } from '../repository/pack-writer.js';
@@ -26,6 +23,9 @@ import { readManifestWithHeader } from './content.js';
 import type { CreateOptions, CreateResult } from './create-options.js';
 import { buildPayload, findParent } from './create-options.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
+
+/** Linux stamps ctime from a clock that may lag by a tick; a second covers it with room. */
+const CTIME_MARGIN_NS = 1_000_000_000n;
 
 interface Walked {
   readonly path: RawPath;
