@@ -124,7 +124,7 @@ interface ToolResult {
 function main(): void {
   const sizeMiB = Number(arg('size-mib', '1024'));
   const fillMiB = Number(arg('fill-mib', String(Math.floor(sizeMiB * 0.6))));
-  const work = arg('dir', '') || mkdtempSync(join(tmpdir(), 'kintsugi-bench-restore-'));
+  const work = arg('dir', '') || mkdtempSync(join(tmpdir(), 'kintsugi-bench-engine-'));
   const keep = process.argv.includes('--keep');
   mkdirSync(work, { recursive: true });
   if (!existsSync(KINTSUGI)) throw new Error(`${KINTSUGI} is missing: run \`npx tsc -p tsconfig.json\` first`);

@@ -47,6 +47,29 @@ export function readTreeXattrs(root: string): XattrRead {
   return { ok: true, byPath: parseDump(r.stdout) };
 }
 
+const ARGS_PER_CALL = 2000;
+
+/**
+ * The xattrs of some paths under `root` only (relative raw paths, "" for the root), for an
+ * incremental snapshot that reuses the parent's for entries unchanged since. Paths that are not
+ * UTF-8 cannot be passed as arguments: then `{ ok: false }`, and the caller reads the whole tree.
+ */
+export function readXattrsOf(root: string, rels: readonly RawPath[]): XattrRead {
+  const byPath = new Map<RawPath, readonly Xattr[]>();
+  const args: string[] = [];
+  for (const rel of rels) {
+    const text = Buffer.from(rel, 'latin1').toString('utf8');
+    if (Buffer.from(text, 'utf8').toString('latin1') !== rel) return { ok: false, reason: 'a path is not UTF-8' };
+    args.push(rel === '' ? '.' : `./${text}`);
+  }
+  for (let i = 0; i < args.length; i += ARGS_PER_CALL) {
+    const r = spawnSync('getfattr', ['-d', '-m', '-', '-e', 'base64', '-h', '--', ...args.slice(i, i + ARGS_PER_CALL)], { cwd: root, maxBuffer: MAX_DUMP, encoding: 'latin1' });
+    if (r.error !== undefined) return { ok: false, reason: `getfattr not runnable (${r.error.message}); install Debian's attr package` };
+    for (const [p, list] of parseDump(r.stdout)) byPath.set(p, list);
+  }
+  return { ok: true, byPath };
+}
+
 /** Parse getfattr's `-d -e base64` dump (latin1 text: one char per byte). */
 export function parseDump(text: string): ReadonlyMap<RawPath, readonly Xattr[]> {
   const out = new Map<RawPath, Xattr[]>();

@@ -97,7 +97,7 @@ export function prune(repo: Repository, trusted: KeyObject, dryRun = false): Pru
     if (dryRun) return report;
     // 0. Finish interrupted snapshot writes and forgets (before tmp/ is emptied).
     for (const id of pending) repo.publishSnapshot(id);
-    for (const l of snapshotLeftovers) repo.removeSnapshot(l.id);
+    for (const l of snapshotLeftovers) repo.removeSnapshotFile(l.id);
     if (drop.length === 0 && repack.length === 0 && leftovers.length === 0 && tmpFiles.length === 0) return { ...report, indexesReplaced: 0 };
 
     // 1. Repack live blobs of partly used packs into new packs.

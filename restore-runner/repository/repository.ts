@@ -147,8 +147,12 @@ export class Repository {
     return readdirSync(this.tmpDir).map((f) => join(this.tmpDir, f));
   }
 
-  /** `forget`: only the snapshot document (or its pending copy) goes; its data stays until `prune`. */
-  removeSnapshot(id: Id): void {
+  /**
+   * The file half of `forget` (snapshot/commit.ts `forgetSnapshots` logs first, then calls this):
+   * only the document (or its pending copy) goes; its data stays until `prune`. Called alone on a
+   * live snapshot it makes that snapshot "deleted" for every reader.
+   */
+  removeSnapshotFile(id: Id): void {
     for (const p of [this.snapshotPath(id), this.pendingSnapshotPath(id)]) {
       try {
         unlinkSync(p);

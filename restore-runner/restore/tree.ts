@@ -353,8 +353,9 @@ function metaMatches(n: TreeNode, st: BigIntStats, xattrs: readonly Xattr[] | un
   if (isRoot && (Number(st.uid) !== n.uid || Number(st.gid) !== n.gid)) return false;
   if (n.type !== 'symlink' && Number(st.mode & 0o7777n) !== n.mode) return false;
   if (n.type === 'dir') return true;
+  // utimes takes the time as a double of seconds and libuv keeps microseconds: up to 2 µs off.
   const diff = st.mtimeNs - n.mtimeNs;
-  return diff < 1000n && diff > -1000n;
+  return diff < 2000n && diff > -2000n;
 }
 
 /** Entries in the target that the snapshot does not have (deepest first). */

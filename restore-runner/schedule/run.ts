@@ -21,6 +21,7 @@ import { createImageSnapshot } from '../snapshot/create-image.js';
 import type { CreateOptions } from '../snapshot/create-options.js';
 import { createTreeSnapshot } from '../snapshot/create-tree.js';
 import { listSnapshots } from '../snapshot/load.js';
+import { forgetSnapshots } from '../snapshot/commit.js';
 import { verifySnapshot } from '../verify/snapshot.js';
 import { isDue, type DueDecision, type InstanceHistory } from './due.js';
 import type { Schedule } from './schema.js';
@@ -97,7 +98,7 @@ export async function snapshotInstance(instance: Instance, o: RunOptions): Promi
     const v = verifySnapshot(repo, m.id, trusted, depth);
     if (!v.ok) {
       await withLock(repo.dir, 'exclusive', 'remove unverifiable snapshot', () => {
-        for (const x of made) repo.removeSnapshot(x.id);
+        forgetSnapshots(repo, made.map((x) => x.id), repo.signingKey());
       });
       return fail('verify', `${m.what} snapshot ${shortId(m.id)} failed verification (${v.problem}); removed`, m.id);
     }
@@ -121,7 +122,7 @@ async function applyRetention(repo: Repository, instance: Instance, schedule: Sc
       mine.map((r) => ({ id: r.id, time: r.payload.time, host: r.payload.host, instance: r.payload.instance, kind: r.payload.kind, source: r.payload.source, tags: r.payload.tags })),
       schedule.retention ?? {},
     );
-    for (const d of result.remove) repo.removeSnapshot(d.id);
+    forgetSnapshots(repo, result.remove.map((d) => d.id), repo.signingKey());
     return result.remove.map((d) => d.id);
   });
 }

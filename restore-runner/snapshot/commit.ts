@@ -23,5 +23,5 @@ export function commitSnapshot(repo: Repository, payload: SnapshotPayload, signi
 export function forgetSnapshots(repo: Repository, ids: readonly Id[], signingKey: KeyObject): void {
   if (ids.length === 0) return;
   appendToLog(repo, signingKey, ids.map((snapshot) => ({ op: 'forget' as const, snapshot })));
-  for (const id of ids) repo.removeSnapshot(id);
+  for (const id of ids) repo.removeSnapshotFile(id);
 }

@@ -7,12 +7,17 @@ import type { BlobReader } from '../repository/blob-reader.js';
 import type { SnapshotRecord } from './load.js';
 
 export function readManifest(record: SnapshotRecord, reader: BlobReader): readonly TreeNode[] {
+  return readManifestWithHeader(record, reader).nodes;
+}
+
+/** The manifest's nodes and its version (1: written by a format version 1 repository). */
+export function readManifestWithHeader(record: SnapshotRecord, reader: BlobReader): { readonly nodes: readonly TreeNode[]; readonly version: 1 | 2 } {
   const p = record.payload;
   if (p.kind !== 'tree') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'it has no file tree');
   const parts = p.tree.map((id) => reader.read(id, `manifest of snapshot ${shortId(record.id)}`));
   const r = decodeManifest(Buffer.concat(parts));
   if (!r.ok) throw rstError('RST_ERR_MANIFEST_MALFORMED', shortId(record.id), r.reason);
-  return r.nodes;
+  return r;
 }
 
 /** The block map of an image snapshot: 32 bytes per block, zero = hole. */

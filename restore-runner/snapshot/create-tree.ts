@@ -10,19 +10,22 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
-import { encodeManifest, type FileNode, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { encodeManifest, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
 import { deviceNumbers } from '../fsutil/device-numbers.js';
-import { readTreeXattrs } from '../fsutil/xattrs.js';
+import { readTreeXattrs, readXattrsOf } from '../fsutil/xattrs.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { PackWriter } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { fsPath, joinRaw, rawFromArg } from '../fsutil/raw-path.js';
 import { commitSnapshot } from './commit.js';
-import { readManifest } from './content.js';
+import { readManifestWithHeader } from './content.js';
 import type { CreateOptions, CreateResult } from './create-options.js';
 import { buildPayload, findParent } from './create-options.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
+
+/** Linux stamps ctime from a clock that may lag by a tick; a second covers it with room. */
+const CTIME_MARGIN_NS = 1_000_000_000n;
 
 interface Walked {
   readonly path: RawPath;
@@ -79,9 +82,17 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const { index } = repo.loadIndex();
   const reader = new BlobReader(repo, index);
   const parent = findParent(repo, opts, 'tree', source);
-  const parentFiles = new Map<RawPath, FileNode>();
+  // The snapshot's time is when its scan began: a later snapshot compares ctimes against it.
+  const started = opts.time ?? new Date();
+  const parentNodes = new Map<RawPath, TreeNode>();
+  let parentScanNs: bigint | undefined;
   if (parent !== null) {
-    for (const n of readManifest(parent, reader)) if (n.type === 'file') parentFiles.set(n.path, n);
+    const m = readManifestWithHeader(parent, reader);
+    for (const n of m.nodes) parentNodes.set(n.path, n);
+    // Version 1 manifests hold no xattrs to reuse.
+    // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
+    const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
+    if (m.version === 2 && t <= BigInt(Date.now()) * 1_000_000n) parentScanNs = t;
   }
   reader.close();
 
@@ -89,10 +100,25 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const notes: string[] = [];
   const walked = walk(rootRaw, () => skipped++);
   if (skipped > 0) notes.push(`${skipped} socket(s) skipped: a socket is made by the program that listens on it`);
-  const xattrs = readTreeXattrs(source);
+  const rootSt = lstatSync(source, { bigint: true });
+  // xattrs: an entry whose ctime (which every xattr change moves) is older than the parent's
+  // scan, less a margin for the kernel's coarse clock, keeps the parent's; the others are read.
+  const reuseBefore = parentScanNs === undefined ? undefined : parentScanNs - CTIME_MARGIN_NS;
+  const reusable = (path: RawPath, st: BigIntStats): boolean => {
+    if (reuseBefore === undefined || st.ctimeNs >= reuseBefore) return false;
+    const prev = parentNodes.get(path);
+    return prev !== undefined && prev.type !== 'hardlink';
+  };
+  const reuse = new Set<RawPath>();
+  if (reusable(ROOT_PATH, rootSt)) reuse.add(ROOT_PATH);
+  for (const w of walked) if (reusable(w.path, w.st)) reuse.add(w.path);
+  const toRead = [...(reuse.has(ROOT_PATH) ? [] : [ROOT_PATH]), ...walked.filter((w) => !reuse.has(w.path)).map((w) => w.path)];
+  let xattrs = toRead.length === walked.length + 1 ? readTreeXattrs(source) : readXattrsOf(source, toRead);
+  if (!xattrs.ok && toRead.length <= walked.length) xattrs = readTreeXattrs(source);
   if (!xattrs.ok) notes.push(`extended attributes and ACLs not recorded: ${xattrs.reason}`);
+  const fresh = xattrs.ok ? xattrs.byPath : undefined;
   const xattrsOf = (p: RawPath): { readonly xattrs?: readonly Xattr[] } => {
-    const list = xattrs.ok ? xattrs.byPath.get(p) : undefined;
+    const list = fresh === undefined ? undefined : reuse.has(p) && !fresh.has(p) ? parentNodes.get(p)?.xattrs : fresh.get(p);
     return list === undefined || list.length === 0 ? {} : { xattrs: list };
   };
   const totalBytes = walked.reduce((s, w) => s + (w.st.isFile() ? Number(w.st.size) : 0), 0);
@@ -100,7 +126,6 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const writer = new PackWriter(repo, index);
   const chunker = new Chunker(repo.config.chunker);
   const firstOfInode = new Map<string, RawPath>();
-  const rootSt = lstatSync(source, { bigint: true });
   const nodes: TreeNode[] = [
     { path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) },
   ];
@@ -141,7 +166,8 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     files++;
     const size = Number(w.st.size);
     bytes += size;
-    const prev = parentFiles.get(w.path);
+    const p0 = parentNodes.get(w.path);
+    const prev = p0?.type === 'file' ? p0 : undefined;
     if (prev !== undefined && prev.size === size && prev.mtimeNs === w.st.mtimeNs && prev.chunks.every((c) => writer.has(c))) {
       unchanged++;
       nodes.push({ ...base, type: 'file', size, sha256: prev.sha256, chunks: prev.chunks });
@@ -165,7 +191,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const tree = chunker.split(encodeManifest(nodes)).map((piece) => writer.addPlain(BLOB_META, piece));
   const stats = writer.finish();
   progress.done();
-  const payload = buildPayload(repo, opts, source, parent, { kind: 'tree', tree }, {
+  const payload = buildPayload(repo, { ...opts, time: started }, source, parent, { kind: 'tree', tree }, {
     files, dirs, bytes, filesUnchanged: unchanged, skipped, blocks: 0, holes: 0, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded,
   });
   const id = commitSnapshot(repo, payload, opts.signingKey);

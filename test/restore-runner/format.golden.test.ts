@@ -92,7 +92,7 @@ describe('format v1 golden encodings', () => {
     expect(decodePackTrailer(trailer, 15 + trailer.length)).toEqual({ ok: true, headerLength: trailer.length - 4, entries: packs[0]?.blobs });
     const idx = Buffer.concat([Buffer.from('KIX1\0', 'latin1'), Buffer.from(g.get('indexBodyHex') ?? '', 'hex')]);
     expect(decodeIndex(idx)).toEqual({ ok: true, packs });
-    expect(decodeManifest(Buffer.from(g.get('manifest') ?? '', 'utf8'))).toEqual({ ok: true, nodes });
+    expect(decodeManifest(Buffer.from(g.get('manifest') ?? '', 'utf8'))).toEqual({ ok: true, nodes, version: 1 });
     const snap = Buffer.from(g.get('snapshotFile') ?? '', 'utf8');
     expect(sha256Hex(snap)).toBe(g.get('snapshotId'));
     const d = decodeSnapshot(snap);

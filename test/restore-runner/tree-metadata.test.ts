@@ -5,7 +5,7 @@
  * attr and acl, installed with apt-get when missing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDump, readTreeXattrs } from '../../restore-runner/fsutil/xattrs.js';
@@ -141,6 +141,45 @@ describe('tree metadata', () => {
     const nodes = withContext(openSnapshotForRead(repo, s2.id, repo.trustedKey()), (ctx) => readManifest(ctx.record, ctx.reader));
     const x = nodes.find((n) => n.path === 'etc/app.conf')?.xattrs?.find((a) => a.name === 'user.origin');
     expect(x?.value.toString()).toBe('changed');
+  });
+});
+
+describe('incremental xattrs', () => {
+  it('entries unchanged (by ctime) since the parent keep its xattrs without reading them; changed ones are read', async () => {
+    if (skipped()) return;
+    const dir = tempDir('meta');
+    const repo = smallRepo(join(dir, 'repo'));
+    const src = makeSource(dir);
+    // Older than the first scan by more than the margin, so that the second may reuse them.
+    await new Promise((r) => setTimeout(r, 1300));
+    createTreeSnapshot(repo, { source: src, host: 'h', signingKey: repo.signingKey(), progress: false });
+    sh('setfattr', ['-n', 'user.origin', '-v', 'changed', join(src, 'etc', 'app.conf')]);
+    // A getfattr that records its arguments, first on PATH.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const log = join(dir, 'getfattr.log');
+    const real = sh('sh', ['-c', 'command -v getfattr']).trim();
+    writeFileSync(join(bin, 'getfattr'), `#!/bin/sh\necho "$@" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    let s2;
+    try {
+      s2 = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: repo.signingKey(), progress: false });
+    } finally {
+      process.env['PATH'] = path;
+    }
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).not.toMatch(/-R/);
+    expect(calls).toContain('./etc/app.conf');
+    expect(calls).not.toContain('./etc/secret');
+    const nodes = withContext(openSnapshotForRead(repo, s2.id, repo.trustedKey()), (ctx) => readManifest(ctx.record, ctx.reader));
+    const byPath = new Map(nodes.map((n) => [n.path, n]));
+    expect(byPath.get('etc/app.conf')?.xattrs?.find((a) => a.name === 'user.origin')?.value.toString()).toBe('changed');
+    expect(byPath.get('etc/secret')?.xattrs?.map((a) => a.name)).toEqual(['system.posix_acl_access']);
+    expect(byPath.get('')?.xattrs?.map((a) => a.name)).toEqual(['user.root-note']);
+    const out = join(dir, 'out');
+    await restore(repo, { snapshot: s2.id, target: out, mode: 'full', trustedKey: repo.trustedKey(), progress: false });
+    expect(xattrDump(out)).toEqual(xattrDump(src));
   });
 });
 

@@ -191,7 +191,7 @@ function decodeNode(v: unknown, version: 1 | 2): TreeNode {
 }
 
 export type ManifestDecodeResult =
-  | { readonly ok: true; readonly nodes: readonly TreeNode[] }
+  | { readonly ok: true; readonly nodes: readonly TreeNode[]; readonly version: 1 | 2 }
   | { readonly ok: false; readonly reason: string };
 
 /** Decode and check every invariant of FORMAT.md ("Invariants") for manifests. */
@@ -217,7 +217,7 @@ export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
     if (version === 1 && nodes[0]?.path === ROOT_PATH) return { ok: false, reason: 'a root node needs manifest version 2' };
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
-    return { ok: true, nodes };
+    return { ok: true, nodes, version };
   } catch (err: unknown) {
     if (err instanceof ShapeError) return { ok: false, reason: err.message };
     throw err;
