@@ -12,6 +12,7 @@ import { registerQueryCommand } from './query.js';
 import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
+import { registerOpsCommands } from '../restore-runner/ops-cli.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -34,6 +35,7 @@ registerRulesCommand(program);
 registerAlertsCommand(program);
 registerDashboardsCommand(program);
 registerRestoreCommands(program);
+registerOpsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
