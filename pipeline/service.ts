@@ -16,6 +16,7 @@ import { accessFromConfig } from './access/from-config.js';
 import { removeServiceToken } from './access/service-token.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
+import { sourceResolver } from './api/replay.js';
 import { buildApi } from './api/server.js';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_STORE_MEMORY_LIMIT, type Config } from './config/schema.js';
 import { PipelineError } from './errors.js';
@@ -86,7 +87,11 @@ export class Service {
     readonly dataDir: string,
     private readonly log: Log,
     private readonly requestLogger?: FastifyBaseLogger,
-  ) {}
+    /** Started by the caller before anything else (cli/serve.ts); else started here. */
+    telemetry?: Telemetry,
+  ) {
+    this.telemetry = telemetry ?? null;
+  }
 
   async start(): Promise<string> {
     const data = resolve(this.dataDir);
@@ -100,7 +105,9 @@ export class Service {
 
     // The rules first: a bad rules file stops the start before any file is opened.
     const rules = mergeRules([...(this.config.rules?.defaults === false ? [] : [loadDefaultRules()]), ...(this.config.rules?.files ?? []).map((f) => loadRules(f))]);
-    this.telemetry = startTelemetry();
+    const otlp = this.config.telemetry?.otlp;
+    this.telemetry ??= startTelemetry(otlp !== undefined ? { otlp } : {});
+    const instruments = this.telemetry.instruments;
     const store = await DuckDbEventStore.open({
       dataDir: data,
       memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
@@ -111,7 +118,15 @@ export class Service {
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
     const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
     this.runner = runner;
-    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log, onChanges: (changes) => void runner.onAlertChanges(changes).catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert')) });
+    this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
+      log: this.log,
+      onChanges: (changes) => {
+        for (const c of changes) instruments.alertChanges.add(1, { rule: c.alert.rule.id, change: c.kind });
+        void runner
+          .onAlertChanges(changes)
+          .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
+      },
+    });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
@@ -129,12 +144,13 @@ export class Service {
       for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
     });
 
-    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message));
+    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message), (reason) => instruments.authDenied.add(1, { reason }));
     const tls = this.config.api?.tls;
     this.api = await buildApi({
       access,
       ...(tls !== undefined ? { tls: { cert: readTlsFile(tls.cert), key: readTlsFile(tls.key) } } : {}),
       store,
+      sourceOf: sourceResolver(this.config.sources),
       alerts: this.alerts,
       restores: runner,
       telemetry: this.telemetry,

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuditTrail, type AuditLogger } from './audit.js';
 import { Authenticator } from './authenticate.js';
+import type { AccessErrorCode } from './errors.js';
 import type { AccessDeps } from './guard.js';
 import { LdapPasswordChecker } from './ldap.js';
 import { issueServiceToken } from './service-token.js';
@@ -19,7 +20,7 @@ export function tokensFileOf(access: AccessConfig | undefined, dataDir: string):
 }
 
 /** The guard of a running service: its own service token is issued here (service-token.ts). */
-export function accessFromConfig(access: AccessConfig | undefined, dataDir: string, store: EventStore, logError: AuditLogger): AccessDeps {
+export function accessFromConfig(access: AccessConfig | undefined, dataDir: string, store: EventStore, logError: AuditLogger, onDenied?: (code: AccessErrorCode) => void): AccessDeps {
   const t = access?.throttle ?? {};
   return {
     authenticator: new Authenticator({
@@ -35,5 +36,6 @@ export function accessFromConfig(access: AccessConfig | undefined, dataDir: stri
       ...(t.maxDelayMs !== undefined ? { maxDelayMs: t.maxDelayMs } : {}),
     }),
     ...(access?.anonymous !== undefined ? { anonymous: access.anonymous } : {}),
+    ...(onDenied !== undefined ? { onDenied } : {}),
   };
 }

@@ -50,6 +50,8 @@ export interface AccessDeps {
   readonly throttle: LoginThrottle;
   /** The role of requests without credentials; none (a 401) when absent. */
   readonly anonymous?: Role;
+  /** Told of every refusal (the kintsugi_auth_denied metric). */
+  readonly onDenied?: (code: AccessErrorCode) => void;
 }
 
 const ANONYMOUS_NAME = 'anonymous';
@@ -116,6 +118,7 @@ function routeOf(request: FastifyRequest): string {
 
 async function deny(request: FastifyRequest, reply: FastifyReply, deps: AccessDeps, who: string, code: AccessErrorCode, args: readonly (string | number)[]): Promise<FastifyReply> {
   const err = new AccessError(code, args);
+  deps.onDenied?.(code);
   await deps.audit.denied(who, { method: request.method, route: routeOf(request), source: request.ip }, code, err.message);
   if (err.httpStatus === 401) void reply.header('www-authenticate', 'Bearer realm="kintsugi"');
   return reply.status(err.httpStatus).send({ code, message: err.message });

@@ -9,7 +9,13 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import { alertRoutes } from '../alerts/routes.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { registerOpenApi } from './openapi.js';
+import { sourceResolver, type SourceOf } from './replay.js';
+import { aggregationRoutes } from './routes/aggregations.js';
+import { alertActionRoutes } from './routes/alert-actions.js';
+import { replayRoutes } from './routes/replay.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { exportRoutes } from './routes/export.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
@@ -33,6 +39,8 @@ export interface ApiDeps {
   readonly access: AccessDeps;
   /** PEM certificate chain and key: HTTPS instead of HTTP. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** The settings a dead letter's file was read with, for replays (default: none matched). */
+  readonly sourceOf?: SourceOf;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -53,13 +61,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.status(status).send({ code, message: status >= 500 ? 'internal error; see the service log' : message });
   });
+  await registerOpenApi(app);
   await app.register(healthRoutes, deps);
+  await app.register(aggregationRoutes, deps);
+  await app.register(exportRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(traceRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   await app.register(itemRoutes, deps);
   await app.register(metricsRoutes, deps);
-  if (deps.alerts !== undefined) await app.register(alertRoutes, { alerts: deps.alerts });
+  await app.register(replayRoutes, { ...deps, sourceOf: deps.sourceOf ?? sourceResolver([]) });
+  if (deps.alerts !== undefined) {
+    await app.register(alertRoutes, { alerts: deps.alerts });
+    await app.register(alertActionRoutes, { alerts: deps.alerts, store: deps.store });
+  }
   if (deps.restores !== undefined) await app.register(restoreRoutes, { runner: deps.restores });
   return app;
 }

@@ -113,6 +113,23 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     access: Type.Optional(AccessSchema),
+    telemetry: Type.Optional(
+      Type.Object(
+        {
+          otlp: Type.Optional(
+            Type.Object(
+              {
+                endpoint: Type.String({ pattern: '^https?://', description: 'OTLP/HTTP base URL of a collector (http://collector:4318); traces and metrics are sent to /v1/traces and /v1/metrics' }),
+                intervalMs: Type.Optional(Type.Integer({ minimum: 100, description: 'how often metrics are sent (default 15000)' })),
+                headers: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description: 'HTTP headers of every export (an API key)' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },

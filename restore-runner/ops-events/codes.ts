@@ -10,5 +10,6 @@ export const OPS_CODES = {
   verifyFailed: 'E7002',
   selfhealFailed: 'E7003',
   drillFailed: 'E7004',
+  prefetchFailed: 'E7005',
   configChanged: 'W7010',
 } as const;
