@@ -130,6 +130,8 @@ async function main(): Promise<void> {
     const ci = median(coldIn);
     const wi = median(warmIn);
     const lines = [
+      '## Prefetch: restore latency, cold and warm cache (`npm run bench:prefetch`)',
+      '',
       `Restore of ${hot} hot files (1 MiB each, incompressible) out of ${files} in the instance, files mode, median of ${rounds} rounds: in process (the \`restore\` call alone), and as a separate process each (\`node dist/restore-runner/bin.js restore\`, like restic); ratios against the cold row of the same kind.`,
       `Measured ${new Date().toISOString().slice(0, 16)}Z, load average ${load} (2 cores shared by other work: compare ratios, not absolutes).`,
       '',
