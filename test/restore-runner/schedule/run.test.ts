@@ -82,7 +82,7 @@ describe('scheduled snapshots', () => {
     const s = new Scheduler(host.map, { schedule: { every: '1d' }, emit, now: () => now });
     const r = await s.tick();
     expect(r.map((x) => x.ok)).toEqual([false, false]);
-    expect(events.filter((e) => e.status === 'failed').map((e) => [e.op, e.code])).toEqual([['snapshot.create', 'E7001'], ['snapshot.create', 'E7001']]);
+    expect(events.filter((e) => e.status === 'failed').map((e) => [e.op, e.code])).toEqual([['snapshot.create', 'E7201'], ['snapshot.create', 'E7201']]);
     expect(events.find((e) => e.status === 'failed')?.message).toMatch(/RST_ERR_CONFIG_MALFORMED/);
     now += 60_000;
     expect(await s.tick()).toEqual([]);
