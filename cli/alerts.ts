@@ -4,6 +4,7 @@ import type { Alert } from '../pipeline/alerts/alert.js';
 import { openAlertsBackend, type AlertsBackend } from '../pipeline/alerts/backend.js';
 import type { AlertQuery } from '../pipeline/alerts/routes.js';
 import { resolveDataDir } from '../pipeline/env.js';
+import { configOption, loadConfigOption } from './config-option.js';
 import { EXIT } from './exit.js';
 
 function cut(s: string, n: number): string {
@@ -44,8 +45,11 @@ export function registerAlertsCommand(program: Command): void {
     .option('--limit <n>', 'at most this many; 0 = no limit', parseLimit, 0)
     .addOption(new Option('--format <format>', 'table for people, ndjson for the alert documents whole').choices(['table', 'ndjson']).default('table'))
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
-    .addHelpText('after', '\nExit status: 0 listed (none is not an error), 1 no alerts file or service, 2 bad usage.')
-    .action(async (opts: { rule?: string; status: string; host?: string; module?: string; from?: string; to?: string; limit: number; format: 'table' | 'ndjson'; data?: string }) => {
+    .addOption(configOption())
+    .addHelpText('after', '\nExit status: 0 listed (none is not an error), 1 no alerts file, service or cluster to read, 2 bad usage or configuration.')
+    .action(async (opts: { rule?: string; status: string; host?: string; module?: string; from?: string; to?: string; limit: number; format: 'table' | 'ndjson'; data?: string; config?: string }) => {
+      const config = loadConfigOption('alerts', opts.config);
+      if (config === undefined) return;
       const query: AlertQuery = { status: opts.status };
       for (const key of ['rule', 'host', 'module', 'from', 'to'] as const) {
         const v = opts[key];
@@ -53,7 +57,7 @@ export function registerAlertsCommand(program: Command): void {
       }
       let backend: AlertsBackend;
       try {
-        backend = await openAlertsBackend(resolveDataDir(opts.data));
+        backend = await openAlertsBackend(resolveDataDir(opts.data, config?.data), config?.store);
       } catch (err: unknown) {
         process.stderr.write(`kintsugi alerts: ${describe(err)}\n`);
         process.exitCode = EXIT.FAILURE;

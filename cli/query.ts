@@ -1,9 +1,10 @@
-/** `kintsugi query events|trace|dead-letters`: forensic queries, from the service or the store file. */
+/** `kintsugi query events|trace|dead-letters`: forensic queries, from the service, the store file or Elasticsearch. */
 import { Command, Option } from 'commander';
 import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { openQueryBackend, type QueryBackend, type StringQuery } from '../pipeline/query-backend.js';
 import type { Trace } from '../pipeline/store/event-store.js';
+import { configOption, loadConfigOption } from './config-option.js';
 import { EXIT } from './exit.js';
 
 type Format = 'table' | 'ndjson';
@@ -24,10 +25,12 @@ function deadRow(d: DeadLetter): string {
   return [d['@timestamp'], cut(d.error.type, 22).padEnd(22), `${cut(d.log?.file?.path ?? (d.kafka ? `${d.kafka.topic}/${d.kafka.partition}` : ''), 30)}:${d.log?.offset ?? d.kafka?.offset ?? ''}`.padEnd(36), cut(d.error.message, 70)].join('  ');
 }
 
-async function withBackend(dataFlag: string | undefined, run: (b: QueryBackend) => Promise<void>): Promise<void> {
+async function withBackend(opts: { readonly data?: string; readonly config?: string }, run: (b: QueryBackend) => Promise<void>): Promise<void> {
+  const config = loadConfigOption('query', opts.config);
+  if (config === undefined) return;
   let backend: QueryBackend;
   try {
-    backend = await openQueryBackend(resolveDataDir(dataFlag));
+    backend = await openQueryBackend(resolveDataDir(opts.data, config?.data), config?.store);
   } catch (err: unknown) {
     process.stderr.write(`kintsugi query: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = EXIT.FAILURE;
@@ -81,13 +84,14 @@ export function registerQueryCommand(program: Command): void {
     .option('--limit <n>', 'at most this many; 0 = no limit', parseLimit, 100)
     .addOption(formatOption())
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
-    .action(async (opts: Record<string, string | number | undefined> & { limit: number; format: Format; data?: string }) => {
+    .addOption(configOption())
+    .action(async (opts: Record<string, string | number | undefined> & { limit: number; format: Format; data?: string; config?: string }) => {
       const q: StringQuery = {};
       for (const key of ['from', 'to', 'host', 'instance', 'module', 'action', 'status', 'outcome', 'code', 'dataset', 'correlationId', 'text']) {
         const v = opts[key];
         if (typeof v === 'string') q[key] = v;
       }
-      await withBackend(opts.data, async (b) => {
+      await withBackend(opts, async (b) => {
         if (opts.format === 'table') write(EVENT_HEADER);
         let n = 0;
         for await (const e of b.events(q, opts.limit)) {
@@ -104,8 +108,9 @@ export function registerQueryCommand(program: Command): void {
     .argument('<id>', 'correlation id (a 3.2 session id, a 4.2 correlation_id)')
     .addOption(formatOption())
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
-    .action(async (id: string, opts: { format: Format; data?: string }) => {
-      await withBackend(opts.data, async (b) => {
+    .addOption(configOption())
+    .action(async (id: string, opts: { format: Format; data?: string; config?: string }) => {
+      await withBackend(opts, async (b) => {
         const trace = await b.trace(id);
         if (trace === null) {
           process.stderr.write(`kintsugi query: no event has correlation id "${id}"\n`);
@@ -130,13 +135,14 @@ export function registerQueryCommand(program: Command): void {
     .option('--limit <n>', 'at most this many; 0 = no limit', parseLimit, 100)
     .addOption(formatOption())
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
-    .action(async (opts: { reason?: string; file?: string; from?: string; to?: string; limit: number; format: Format; data?: string }) => {
+    .addOption(configOption())
+    .action(async (opts: { reason?: string; file?: string; from?: string; to?: string; limit: number; format: Format; data?: string; config?: string }) => {
       const q: StringQuery = {};
       if (opts.reason !== undefined) q['reason'] = opts.reason;
       if (opts.file !== undefined) q['file'] = opts.file;
       if (opts.from !== undefined) q['from'] = opts.from;
       if (opts.to !== undefined) q['to'] = opts.to;
-      await withBackend(opts.data, async (b) => {
+      await withBackend(opts, async (b) => {
         let n = 0;
         for await (const d of b.deadLetters(q, opts.limit)) {
           write(opts.format === 'ndjson' ? JSON.stringify(d) : deadRow(d));

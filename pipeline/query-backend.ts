@@ -1,7 +1,8 @@
 /**
- * Where `kintsugi query` reads from: the running service of the data folder when there is one
- * (through its API: DuckDB lets one process hold the file), else the store file itself. Both give
- * the same answers: the filters are the API's query strings in both cases.
+ * Where `kintsugi query` reads from: the Elasticsearch cluster when the configuration names one;
+ * else the running service of the data folder when there is one (through its API: DuckDB lets one
+ * process hold the file), else the store file itself. All give the same answers: the filters are
+ * the API's query strings in every case.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,8 @@ import { PipelineError } from './errors.js';
 import { SERVICE_FILE, runningService } from './service.js';
 import { DEFAULT_STORE_MEMORY_LIMIT } from './config/schema.js';
 import { DuckDbEventStore, STORE_FILE_NAME } from './store/duckdb-store.js';
+import { isElasticsearch, openElasticsearchEventStore, type StoreSection } from './store/elasticsearch/from-config.js';
+import { displayNode } from './store/elasticsearch/requests.js';
 import type { EventStore, Trace } from './store/event-store.js';
 
 export type StringQuery = Record<string, string>;
@@ -74,7 +77,9 @@ function storeBackend(store: EventStore, path: string): QueryBackend {
   };
 }
 
-export async function openQueryBackend(dataDir: string): Promise<QueryBackend> {
+/** With `store.kind: elasticsearch` the queries go to the cluster (any number of processes may read it). */
+export async function openQueryBackend(dataDir: string, store?: StoreSection): Promise<QueryBackend> {
+  if (isElasticsearch(store)) return storeBackend(await openElasticsearchEventStore(store, { setup: false }), `Elasticsearch ${displayNode(store.node)}`);
   const data = resolve(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     const service = runningService(data);

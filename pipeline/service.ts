@@ -14,6 +14,7 @@ import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
 import { accessFromConfig } from './access/from-config.js';
 import { removeServiceToken } from './access/service-token.js';
+import type { AlertStore } from './alerts/alert-store.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
 import { sourceResolver } from './api/replay.js';
@@ -24,6 +25,7 @@ import { loadDefaultRules } from './rules/defaults.js';
 import { loadRules, mergeRules } from './rules/load.js';
 import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
+import { isElasticsearch, openElasticsearchStores } from './store/elasticsearch/from-config.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
@@ -75,7 +77,7 @@ function readTlsFile(path: string): Buffer {
 
 export class Service {
   private store: EventStore | null = null;
-  private alerts: DuckDbAlertStore | null = null;
+  private alerts: AlertStore | null = null;
   private evaluator: AlertEvaluator | null = null;
   /** The restore runner (restore-runner/jobs/): alerts become verified restores. */
   runner: RestoreRunner | null = null;
@@ -116,14 +118,18 @@ export class Service {
     const otlp = this.config.telemetry?.otlp;
     this.telemetry ??= startTelemetry(otlp !== undefined ? { otlp } : {});
     const instruments = this.telemetry.instruments;
-    const store = await DuckDbEventStore.open({
-      dataDir: data,
-      memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
-      ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
-    });
+    // store.kind elasticsearch: events, dead letters and alerts in the cluster (pipeline/store/elasticsearch).
+    const es = isElasticsearch(this.config.store) ? await openElasticsearchStores(this.config.store) : null;
+    const store =
+      es?.events ??
+      (await DuckDbEventStore.open({
+        dataDir: data,
+        memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
+        ...(this.config.store?.threads !== undefined ? { threads: this.config.store.threads } : {}),
+      }));
     this.store = store;
-    // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
-    this.alerts = await DuckDbAlertStore.open({ dataDir: data });
+    // Alerts: their own file (alerts.duckdb) or index; the evaluator follows the committed events.
+    this.alerts = es?.alerts ?? (await DuckDbAlertStore.open({ dataDir: data }));
     const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
     this.runner = runner;
     this.snapshots = attachScheduler(this.config.restores, data, this.log);

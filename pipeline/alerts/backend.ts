@@ -1,5 +1,6 @@
 /**
- * Where `kintsugi alerts` reads from: the running service of the data folder when there is one
+ * Where `kintsugi alerts` reads from: the Elasticsearch cluster when the configuration names one;
+ * else the running service of the data folder when there is one
  * (its API: DuckDB lets one process hold a file), else `<data>/alerts.duckdb` itself. The same
  * query strings in both cases (routes.ts), so both give the same answers.
  */
@@ -14,6 +15,8 @@ import { ALERTS_FILE_NAME, type AlertStore } from './alert-store.js';
 import { DuckDbAlertStore } from './duckdb-store.js';
 import { AlertStoreError } from './errors.js';
 import { toAlertFilter, type AlertQuery } from './routes.js';
+import { isElasticsearch, openElasticsearchAlertStore, type StoreSection } from '../store/elasticsearch/from-config.js';
+import { displayNode } from '../store/elasticsearch/requests.js';
 
 export interface AlertsBackend {
   readonly via: string;
@@ -82,7 +85,9 @@ function storeBackend(store: AlertStore, path: string): AlertsBackend {
   };
 }
 
-export async function openAlertsBackend(dataDir: string): Promise<AlertsBackend> {
+/** With `store.kind: elasticsearch` the alerts are read from the cluster. */
+export async function openAlertsBackend(dataDir: string, store?: StoreSection): Promise<AlertsBackend> {
+  if (isElasticsearch(store)) return storeBackend(await openElasticsearchAlertStore(store), `Elasticsearch ${displayNode(store.node)}`);
   const data = resolve(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     const service = runningService(data);

@@ -56,9 +56,14 @@ export class ElasticsearchAlertStore implements AlertStore {
 
   static async open(options: ElasticsearchAlertStoreOptions): Promise<ElasticsearchAlertStore> {
     const store = new ElasticsearchAlertStore(options);
-    await store.guard('opening', async () => {
-      if (options.setup !== false) await store.cluster.setup(options.retentionDays);
-    });
+    try {
+      await store.guard('opening', async () => {
+        if (options.setup !== false) await store.cluster.setup(options.retentionDays);
+      });
+    } catch (err: unknown) {
+      await store.close();
+      throw err;
+    }
     store.cluster.wrote(); // another process's writes: refresh before the first read
     return store;
   }

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
 import { PipelineError } from '../errors.js';
+import { elasticsearchConfigProblems } from '../store/elasticsearch/from-config.js';
 import { errorKey } from './schema-errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -44,6 +45,8 @@ export function validateConfig(doc: unknown, file: string): Config {
       throw new PipelineError('PIP_ERR_CONFIG_INVALID', file, `key "sources[${i}].timeZone" must be an IANA time zone name such as UTC or Europe/Berlin, found "${s.timeZone}"`);
     }
   }
+  const storeProblem = elasticsearchConfigProblems(doc.store)[0];
+  if (storeProblem !== undefined) throw new PipelineError('PIP_ERR_CONFIG_INVALID', file, storeProblem);
   return deepFreeze(doc);
 }
 

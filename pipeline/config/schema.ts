@@ -3,6 +3,7 @@
  * documentation (pipeline/config/README.md). Unknown keys are errors, units are in the names.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { ElasticsearchStoreKeys } from '../store/elasticsearch/config-schema.js';
 
 const Source = Type.Object(
   {
@@ -89,6 +90,7 @@ export const ConfigSchema = Type.Object(
         {
           memoryLimit: Type.Optional(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$', description: "DuckDB's memory limit (default 256MB)" })),
           threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: "DuckDB's worker threads (default: one per core)" })),
+          ...ElasticsearchStoreKeys,
         },
         { additionalProperties: false },
       ),

@@ -17,7 +17,7 @@ const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 const clusters = new Map<AlertStore, MockCluster>();
 
 async function openOn(cluster: MockCluster): Promise<ElasticsearchAlertStore> {
-  const store = await ElasticsearchAlertStore.open({ client: cluster.client(), retry: FAST, ownsClient: true });
+  const store = await ElasticsearchAlertStore.open({ client: cluster.client(), retry: FAST, ownsClient: true, minRefreshIntervalMs: 0 });
   clusters.set(store, cluster);
   return store;
 }

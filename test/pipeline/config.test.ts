@@ -31,9 +31,20 @@ describe('configuration', () => {
     ['bad zone', 'sources:\n  - { name: a, format: rlog, paths: [x], timeZone: Mars/Base }\n', /key "sources\[0\]\.timeZone" must be an IANA time zone name/],
     ['repeated name', 'sources:\n  - { name: a, format: rlog, paths: [x] }\n  - { name: a, format: ops, paths: [y] }\n', /key "sources\[1\]\.name" repeats "a"/],
     ['YAML syntax', 'sources: [\n', /bad\.yaml is not valid YAML/],
+    ['elasticsearch without a node', 'sources: []\nstore: { kind: elasticsearch }\n', /key "store\.node" is required with kind elasticsearch/],
+    ['an Elasticsearch key on DuckDB', 'sources: []\nstore: { node: "http://es:9200" }\n', /key "store\.node" is for kind elasticsearch/],
+    ['a password without a user', 'sources: []\nstore: { kind: elasticsearch, node: x, auth: { passwordEnv: P } }\n', /key "store\.auth" needs username with password/],
+    ['two ways to authenticate', 'sources: []\nstore: { kind: elasticsearch, node: x, auth: { username: u, password: p, apiKey: k } }\n', /mixes an API key with a username/],
+    ['an upper-case index prefix', 'sources: []\nstore: { kind: elasticsearch, node: x, indexPrefix: Kintsugi }\n', /key "store\.indexPrefix" must match pattern/],
+    ['a retention under 8 days', 'sources: []\nstore: { kind: elasticsearch, node: x, retentionDays: { events: 3 } }\n', /key "store\.retentionDays\.events" must be >= 8/],
   ])('refuses %s', (_name, text, message) => {
     const path = file('bad.yaml', text);
     expect(() => loadConfig(path)).toThrow(message);
+  });
+
+  it('loads an Elasticsearch store section', () => {
+    const path = file('es.yaml', 'sources: []\nstore: { kind: elasticsearch, node: [https://es1:9200, https://es2:9200], auth: { apiKeyEnv: ES_KEY }, indexPrefix: acme, retentionDays: { events: 30 } }\n');
+    expect(loadConfig(path).store).toEqual({ kind: 'elasticsearch', node: ['https://es1:9200', 'https://es2:9200'], auth: { apiKeyEnv: 'ES_KEY' }, indexPrefix: 'acme', retentionDays: { events: 30 } });
   });
 
   it('names a file it cannot read', () => {

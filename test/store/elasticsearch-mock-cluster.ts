@@ -70,7 +70,12 @@ export interface RecordedRequest {
   readonly body: Json;
 }
 
-interface Params {
+/** A 404 whose body is an answer, not an error (GET of a missing document). */
+class NotFound {
+  constructor(readonly body: Json) {}
+}
+
+export interface Params {
   readonly method: string;
   readonly path: string;
   readonly querystring: Record<string, string>;
@@ -210,6 +215,13 @@ export class MockCluster {
   }
 
   private answer(params: Params): Json {
+    const { status, body } = this.handle(params);
+    // The mock passes a ResponseError through as that status and body.
+    return status >= 400 ? new errors.ResponseError({ body, statusCode: status, headers: {}, warnings: null, meta: {} as never }) : body;
+  }
+
+  /** One request, answered as Elasticsearch would: the status and the JSON body. */
+  handle(params: Params): { readonly status: number; readonly body: Json } {
     this.requests.push({ method: params.method, path: params.path, querystring: params.querystring, body: params.body });
     try {
       for (const fault of this.requestFaults) {
@@ -218,17 +230,10 @@ export class MockCluster {
           throw new EsError(fault.status, fault.status === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception', 'injected fault');
         }
       }
-      return this.route(params);
+      const answer = this.route(params);
+      return answer instanceof NotFound ? { status: 404, body: answer.body } : { status: 200, body: answer };
     } catch (err: unknown) {
-      if (err instanceof EsError) {
-        return new errors.ResponseError({
-          body: { error: { type: err.type, reason: err.reason }, status: err.status },
-          statusCode: err.status,
-          headers: {},
-          warnings: null,
-          meta: {} as never,
-        });
-      }
+      if (err instanceof EsError) return { status: err.status, body: { error: { type: err.type, reason: err.reason }, status: err.status } };
       throw err;
     }
   }
@@ -438,7 +443,7 @@ export class MockCluster {
     const doc = this.indices.get(indexName)?.docs.get(id);
     if (doc === undefined) {
       if (!this.indices.has(indexName)) throw new EsError(404, 'index_not_found_exception', `no such index [${indexName}]`);
-      return new errors.ResponseError({ body: { _index: indexName, _id: id, found: false }, statusCode: 404, headers: {}, warnings: null, meta: {} as never });
+      return new NotFound({ _index: indexName, _id: id, found: false });
     }
     return { _index: indexName, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: doc.primaryTerm, found: true, _source: doc.source };
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { createClient } from '../../pipeline/store/elasticsearch/cluster.js';
@@ -23,7 +24,7 @@ const DEAD = sampleDeadLetters();
 const mockClusters = new Map<EventStore, MockCluster>();
 
 async function openOn(cluster: MockCluster, options: Partial<ElasticsearchStoreOptions> = {}): Promise<ElasticsearchEventStore> {
-  const store = await ElasticsearchEventStore.open({ client: cluster.client(), now, retry: FAST, ownsClient: true, ...options });
+  const store = await ElasticsearchEventStore.open({ client: cluster.client(), now, retry: FAST, ownsClient: true, minRefreshIntervalMs: 0, ...options });
   mockClusters.set(store, cluster);
   return store;
 }
@@ -148,6 +149,28 @@ describe('Elasticsearch store: what it sends', () => {
     await store.close();
   });
 
+  it('answers any text or host value as the reference store does (property)', async () => {
+    const cluster = new MockCluster();
+    const store = await openOn(cluster);
+    const reference = new MemoryEventStore({ now });
+    await store.writeBatch(EVENTS, DEAD);
+    await reference.writeBatch(EVENTS, DEAD);
+    // Needles built from the sample texts' own characters and the wildcard metacharacters.
+    const alphabet = fc.constantFrom(...'abcdeilmnorstu /._-*?\\"\'%ÉéK0123'.split(''));
+    const needle = fc.oneof(fc.string({ unit: alphabet, maxLength: 6 }), fc.constantFrom('raid_s', 'AGENT.CONF', 'snapshot older', 'fstab'));
+    await fc.assert(
+      fc.asyncProperty(needle, fc.constantFrom('db-07', 'web-03', '*', 'db-0?'), async (text, host) => {
+        for (const filter of [{ text }, { text, host }]) {
+          const want = await reference.queryEvents(filter, { limit: 0 });
+          const got = await store.queryEvents(filter, { limit: 0 });
+          expect(got.ok && ids(got.events)).toEqual(want.ok && ids(want.events));
+        }
+      }),
+      { numRuns: 60 },
+    );
+    await store.close();
+  });
+
   it('counts with composite aggregations (terms with missing_bucket, date_histogram on the epoch)', async () => {
     const cluster = new MockCluster();
     const store = await openOn(cluster);
@@ -164,6 +187,23 @@ describe('Elasticsearch store: what it sends', () => {
         },
       },
     });
+    await store.close();
+  });
+
+  it('reads its own writes, refreshing only after a write', async () => {
+    const cluster = new MockCluster();
+    const store = await openOn(cluster, { minRefreshIntervalMs: 300 });
+    const refreshes = (): number => cluster.requests.filter((r) => r.path.endsWith('/_refresh')).length;
+    for (const e of EVENTS.slice(0, 4)) {
+      await store.writeBatch([e], []);
+      expect(await store.stats()).toMatchObject({ events: EVENTS.indexOf(e) + 1 });
+    }
+    // One refresh at open, then one per write-then-read (each waits for the interval to pass).
+    expect(refreshes()).toBe(5);
+    // Reads without a write in between refresh nothing.
+    await store.queryEvents({}, { limit: 1 });
+    await store.countBy('host', {});
+    expect(refreshes()).toBe(5);
     await store.close();
   });
 
@@ -205,6 +245,17 @@ describe('Elasticsearch store: failures', () => {
     await expect(store.writeBatch(EVENTS, [])).rejects.toMatchObject({ code: 'PIP_ERR_STORE_ES_REFUSED', retriable: false });
     expect(cluster.requests.filter((r) => r.path === '/_bulk')).toHaveLength(1);
     await store.close();
+  });
+
+  it('stops at open when the cluster refuses the setup (privileges), saying what to check', async () => {
+    const cluster = new MockCluster();
+    cluster.failRequests(/^\/_index_template\//, 403, 1);
+    const error = await openOn(cluster).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'PIP_ERR_STORE_ES_REFUSED', retriable: false });
+    expect(String(error)).toMatch(/refused PUT \/_index_template\/kintsugi-events \(HTTP 403: .*store\.auth.*kintsugi-\*/);
   });
 
   it('sorts per-item failures: 429/503 retried alone, 409 duplicate, mapping conflict kept as a dead letter', async () => {
@@ -265,7 +316,7 @@ describe('Elasticsearch store: failures', () => {
         }
       }
     }
-    const store = await ElasticsearchEventStore.open({ client: cluster.client(SlowConnection), now, retry: FAST, ownsClient: true, bulk: { maxInFlight: 2, maxDocs: 4 } });
+    const store = await ElasticsearchEventStore.open({ client: cluster.client(SlowConnection), now, retry: FAST, ownsClient: true, minRefreshIntervalMs: 0, bulk: { maxInFlight: 2, maxDocs: 4 } });
     const writes = [store.writeBatch(EVENTS.slice(0, 20), []), store.writeBatch(EVENTS.slice(20), DEAD)];
     const results = await Promise.all(writes);
     expect(results.map((r) => r.ok && r.events.inserted)).toEqual([20, 17]);

@@ -3,7 +3,7 @@
  * settings, the setup of ILM policies and index templates, search paging with `search_after`,
  * refreshes before reads, and the check of documents read back.
  */
-import { Client, type estypes } from '@elastic/elasticsearch';
+import { Client, SniffingTransport, type estypes } from '@elastic/elasticsearch';
 import { storeError } from '../errors.js';
 import type { Query } from './query-dsl.js';
 import { DEFAULT_INDEX_PREFIX, setupRequests, type IndexKind } from './index-template.js';
@@ -21,6 +21,17 @@ export interface EsConnection {
   readonly requestTimeoutMs?: number;
 }
 
+/**
+ * The client's transport without its built-in OpenTelemetry spans: Kintsugi's telemetry exports
+ * metrics only, and a span per request would make the SDK look for a trace collector that is not
+ * there (an error at every stop). Requests are measured by the store's own metrics instead.
+ */
+class UntracedTransport extends SniffingTransport {
+  constructor(options: ConstructorParameters<typeof SniffingTransport>[0]) {
+    super({ ...options, openTelemetry: { enabled: false } });
+  }
+}
+
 /** A client whose own retries are off: EsRequester retries, with backoff. */
 export function createClient(connection: EsConnection, transport?: Pick<ConstructorParameters<typeof Client>[0], 'Connection'>): Client {
   return new Client({
@@ -30,6 +41,7 @@ export function createClient(connection: EsConnection, transport?: Pick<Construc
     maxRetries: 0,
     requestTimeout: connection.requestTimeoutMs ?? 30_000,
     compression: false,
+    Transport: UntracedTransport,
     ...(transport ?? {}),
   });
 }
@@ -46,6 +58,12 @@ export interface ClusterOptions {
   readonly setup?: boolean;
   /** Refresh before a read that follows a write of this process, so that it sees the write (default true). */
   readonly readYourWrites?: boolean;
+  /**
+   * Refreshes at most this often (default 1000 ms, Elasticsearch's own default interval): a read
+   * that needs one sooner waits. Frequent readers (the alert evaluator polls every 100 ms) would
+   * otherwise refresh after every write, making many tiny segments.
+   */
+  readonly minRefreshIntervalMs?: number;
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Close the client with the store (default false: whoever made it closes it). */
@@ -78,6 +96,11 @@ export class Cluster {
   readonly requester: EsRequester;
   readonly prefix: string;
   private readonly readYourWrites: boolean;
+  private readonly minRefreshIntervalMs: number;
+  private lastRefresh = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> = Promise.resolve();
+  /** Refreshes made (for tests and telemetry). */
+  refreshes = 0;
   private readonly ownsClient: boolean;
   private readonly indicesToRefresh: readonly string[];
   private dirty = false;
@@ -93,6 +116,7 @@ export class Cluster {
       ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
     });
     this.readYourWrites = options.readYourWrites ?? true;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1000;
     this.ownsClient = options.ownsClient ?? false;
     this.indicesToRefresh = refreshed;
   }
@@ -115,11 +139,28 @@ export class Cluster {
 
   /** Makes this process's completed writes visible to search (Elasticsearch is near-real-time). */
   async refreshIfNeeded(): Promise<void> {
-    if (!this.readYourWrites || !this.dirty) return;
+    if (!this.readYourWrites) return;
+    if (!this.dirty) {
+      // A refresh under way started after every completed write: it is enough to wait for it.
+      await this.refreshing;
+      return;
+    }
+    const wait = this.lastRefresh + this.minRefreshIntervalMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!this.dirty) return this.refreshIfNeeded();
     this.dirty = false;
-    await this.requester.call('a refresh', () =>
-      this.client.indices.refresh({ index: [...this.indicesToRefresh], ignore_unavailable: true, allow_no_indices: true }),
-    );
+    this.lastRefresh = Date.now();
+    this.refreshes++;
+    const refresh = this.requester
+      .call('a refresh', () => this.client.indices.refresh({ index: [...this.indicesToRefresh], ignore_unavailable: true, allow_no_indices: true }))
+      .then(() => undefined);
+    this.refreshing = refresh.catch(() => undefined);
+    try {
+      await refresh;
+    } catch (err: unknown) {
+      this.dirty = true;
+      throw err;
+    }
   }
 
   /**

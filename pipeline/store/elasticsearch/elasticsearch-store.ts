@@ -83,19 +83,24 @@ export class ElasticsearchEventStore implements EventStore {
   /** Connects, applies the templates and policies (unless `setup: false`), reads the write position. */
   static async open(options: ElasticsearchStoreOptions): Promise<ElasticsearchEventStore> {
     const store = new ElasticsearchEventStore(options);
-    if (options.setup !== false) await store.cluster.setup(options.retentionDays);
-    store.cluster.wrote(); // other processes' writes: refresh before the first read
-    const last = await store.cluster.search({
-      index: store.eventsAlias,
-      query: { exists: { field: SEQ_FIELD } },
-      sort: [{ [SEQ_FIELD]: { order: 'desc' } }],
-      limit: 1,
-      after: null,
-      source: false,
-    });
-    const top = last.hits[0]?.sort?.[0];
-    store.lastSeq = typeof top === 'number' ? top : 0;
-    return store;
+    try {
+      if (options.setup !== false) await store.cluster.setup(options.retentionDays);
+      store.cluster.wrote(); // other processes' writes: refresh before the first read
+      const last = await store.cluster.search({
+        index: store.eventsAlias,
+        query: { exists: { field: SEQ_FIELD } },
+        sort: [{ [SEQ_FIELD]: { order: 'desc' } }],
+        limit: 1,
+        after: null,
+        source: false,
+      });
+      const top = last.hits[0]?.sort?.[0];
+      store.lastSeq = typeof top === 'number' ? top : 0;
+      return store;
+    } catch (err: unknown) {
+      await store.close();
+      throw err;
+    }
   }
 
   /** The most bulk requests this store had in flight at once. */
@@ -120,6 +125,9 @@ export class ElasticsearchEventStore implements EventStore {
     }
     const uniqueEvents = firstOfEachId(eventRecords);
     const uniqueDead = firstOfEachId(deadRecords);
+    if (uniqueEvents.length === 0 && uniqueDead.length === 0) {
+      return { ok: true, events: { inserted: 0, duplicates: eventRecords.length }, deadLetters: { inserted: 0, duplicates: deadRecords.length } };
+    }
     const write = this.send(uniqueEvents, uniqueDead);
     this.writing.add(write);
     try {
@@ -340,9 +348,16 @@ export class ElasticsearchEventStore implements EventStore {
   }
 }
 
+/** The first record of each id, in order (a batch may repeat an id; the first occurrence wins). */
 function firstOfEachId<T extends { readonly id: string }>(records: readonly T[]): T[] {
   const seen = new Set<string>();
-  return records.filter((r) => !seen.has(r.id) && seen.add(r.id) !== undefined);
+  const out: T[] = [];
+  for (const r of records) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    out.push(r);
+  }
+  return out;
 }
 
 function pageBounds(page: CheckedPage): { limit: number | null; after: estypes.SortResults | null } {
