@@ -97,7 +97,7 @@ function stopped(child: ChildProcess): Promise<number | null> {
 describe('closed loop through kintsugi serve', () => {
   it('a runner killed (SIGKILL) mid-restore leaves no half-written file and resumes the job on restart: one start, one end', async () => {
     const t0 = Date.now() - 3_600_000;
-    const big = randomBytes(48 * 1024 * 1024);
+    const big = randomBytes(24 * 1024 * 1024); // large enough that the restore takes a while to write, fsync and read back
     const s = setup([0, 1, 2].map((n) => check('lab-1', 'os-a', `session-${n}`, t0 + n * 60_000)), (fleet) => write(join(fleet.root('os-a'), MODULE_PATH), big));
     const damaged = Buffer.alloc(20_000, 'CORRUPT');
     const log = join(s.data, 'runner', 'ops.jsonl');

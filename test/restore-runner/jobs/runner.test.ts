@@ -175,3 +175,27 @@ describe('restore runner', () => {
     await runner.stop();
   });
 });
+
+describe('restore runner after a bad upgrade', () => {
+  it('no snapshot of the running version holds a good copy: the instance is rolled back to the last snapshot of the previous version', async () => {
+    const dir = tempDir('runner');
+    const fleet = makeFleet(join(dir, 'fleet'), ['os-a']);
+    fleet.snapshot('os-a', '2026-03-10T02:00:00Z', '4.2.2');
+    // The upgrade shipped a broken module, and the nightly snapshot of 4.2.3 holds it.
+    write(join(fleet.root('os-a'), MODULE_PATH), Buffer.alloc(20_000, 'BROKEN BUILD'));
+    fleet.snapshot('os-a', '2026-03-12T02:00:00Z', '4.2.3');
+    const data = join(dir, 'data');
+    const policy = validatePolicy({ version: 1, groups: [{ name: 'lab', hosts: ['lab-*'], restore: 'auto', rollback_after_bad_upgrade: true }] }, 'test-policy');
+    const runner = runnerOn(fleet, data, policy);
+    await runner.start();
+    await runner.onAlertChanges([{ kind: 'new', alert: alertFor('lab-1', 'os-a', 'ixgbe') }]);
+    await runner.settle();
+    await runner.settle();
+    await runner.stop();
+    const [job] = runner.list();
+    expect(job?.state, JSON.stringify(job, null, 2)).toBe('succeeded');
+    expect(job?.attempts.map((a) => [a.purpose, a.mode])).toEqual([['rollback', 'delta']]);
+    expect(job?.choice.join('\n')).toContain('a bad upgrade; rolling back to the last snapshot of the previous version 4.2.2');
+    expect(readFileSync(join(fleet.root('os-a'), MODULE_PATH))).toEqual(snapshotBytes(fleet, 'os-a'));
+  });
+});
