@@ -1,15 +1,14 @@
 /** Reads and validates the configuration once, at start; the result is frozen. */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
 import { PipelineError } from '../errors.js';
 import { elasticsearchConfigProblems } from '../store/elasticsearch/from-config.js';
-import { errorKey } from './schema-errors.js';
+import { compiledOnFirstUse, errorKey } from './schema-errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile<Config>(ConfigSchema);
+const validate = compiledOnFirstUse<Config>(ConfigSchema);
 
 function describe(e: ErrorObject): string {
   switch (e.keyword) {

@@ -1,5 +1,5 @@
 /** The key an ajv error is about, as a person writes it: `sources[0].timeZone`, `rules[2].window`. */
-import type { ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 export function errorKey(prefix: string, e: ErrorObject): string {
   const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
@@ -22,4 +22,25 @@ export function describeAjvError(e: ErrorObject, readme: string): string {
 export function ajvProblems(errors: readonly ErrorObject[] | null | undefined, prefix: string, readme: string): string {
   const problems = (errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
   return [...new Set(problems.map((e) => `key "${errorKey(prefix, e)}" ${describeAjvError(e, readme)}`))].join('; ');
+}
+
+/** A validator with ajv's reading of its last failure. */
+export interface Validator<T> {
+  (doc: unknown): doc is T;
+  readonly errors: ErrorObject[] | null | undefined;
+}
+
+let ajv: Ajv | undefined;
+
+/**
+ * A schema compiled on its first use, not at import: compiling every loader's schema at import cost
+ * each `kintsugi` start about a second of CPU, even `--help`.
+ */
+export function compiledOnFirstUse<T>(schema: object): Validator<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  const validate = (doc: unknown): doc is T => {
+    compiled ??= (ajv ??= new Ajv({ allErrors: true, strict: true })).compile<T>(schema);
+    return compiled(doc);
+  };
+  return Object.defineProperty(validate, 'errors', { get: () => compiled?.errors }) as Validator<T>;
 }

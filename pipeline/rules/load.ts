@@ -2,21 +2,21 @@
  * Reads and validates a rules file once, at load; every problem names the file and the key
  * (`rules[2].window`, with the rule's id when it has one). The result is frozen and compiled.
  */
+import type { Static } from '@sinclair/typebox';
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
 import { RulesError } from './errors.js';
 import { compileSelector, type Rule } from './rule.js';
 import { RULE_SCHEMAS, RulesFileSchema, type RuleSpec, type RuleType } from './schema.js';
-import { errorKey } from '../config/schema-errors.js';
+import { compiledOnFirstUse, errorKey, type Validator } from '../config/schema-errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validateFile = ajv.compile(RulesFileSchema);
-const validateRule: Readonly<Record<RuleType, ValidateFunction<RuleSpec>>> = {
-  threshold: ajv.compile<RuleSpec>(RULE_SCHEMAS.threshold),
-  absence: ajv.compile<RuleSpec>(RULE_SCHEMAS.absence),
-  sequence: ajv.compile<RuleSpec>(RULE_SCHEMAS.sequence),
+const validateFile = compiledOnFirstUse<Static<typeof RulesFileSchema>>(RulesFileSchema);
+const validateRule: Readonly<Record<RuleType, Validator<RuleSpec>>> = {
+  threshold: compiledOnFirstUse<RuleSpec>(RULE_SCHEMAS.threshold),
+  absence: compiledOnFirstUse<RuleSpec>(RULE_SCHEMAS.absence),
+  sequence: compiledOnFirstUse<RuleSpec>(RULE_SCHEMAS.sequence),
 };
 
 function describe(e: ErrorObject): string {

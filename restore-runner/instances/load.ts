@@ -1,15 +1,13 @@
 /** Reads and validates the instance map once; every problem names the file and the key. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
-import { ajvProblems } from '../../pipeline/config/schema-errors.js';
+import { ajvProblems, compiledOnFirstUse } from '../../pipeline/config/schema-errors.js';
 import { messageOf, rstError } from '../errors.js';
 import type { Instance, InstanceMap } from './map.js';
 import { InstanceMapSchema, type InstanceMapDocument } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile<InstanceMapDocument>(InstanceMapSchema);
+const validate = compiledOnFirstUse<InstanceMapDocument>(InstanceMapSchema);
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {

@@ -1,15 +1,14 @@
 /** Reads and validates the recovery policy once; every problem names the file and the key. */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { errorKey } from '../../pipeline/config/schema-errors.js';
+import { compiledOnFirstUse, errorKey } from '../../pipeline/config/schema-errors.js';
 import { parseDuration } from '../../pipeline/rules/duration.js';
 import { JobError } from '../jobs/errors.js';
 import { BUILT_IN_SETTINGS, type GroupSettings, type PolicyGroup, type RecoveryPolicy } from './policy.js';
 import { RecoveryPolicySchema, type RecoveryPolicyDocument } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile<RecoveryPolicyDocument>(RecoveryPolicySchema);
+const validate = compiledOnFirstUse<RecoveryPolicyDocument>(RecoveryPolicySchema);
 
 function describe(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'is not a known key (see restore-runner/recovery-policy/README.md)';

@@ -4,15 +4,13 @@
  * standalone schedule file is read by `loadScheduleFile`.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
-import { ajvProblems } from '../../pipeline/config/schema-errors.js';
+import { ajvProblems, compiledOnFirstUse } from '../../pipeline/config/schema-errors.js';
 import { messageOf, rstError } from '../errors.js';
 import { ScheduleSchema, type Schedule } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile<Schedule>(ScheduleSchema);
+const validate = compiledOnFirstUse<Schedule>(ScheduleSchema);
 
 /** Problems the schema cannot express, each naming its key under `prefix` (e.g. `snapshots`). */
 export function scheduleProblems(s: Schedule, prefix: string): readonly string[] {
