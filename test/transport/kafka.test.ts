@@ -13,7 +13,7 @@ import { rng } from '../../bench/rng.js';
 import { FORWARDER_CHECKPOINT_FILE } from '../../pipeline/transport/forwarder.js';
 import { CLI } from '../cli/run-cli.js';
 import { expected, freshTopics, opsText, readTopic, rlogText, runForward, sleep, startServe, storedIds, waitFor, waitForCounts, writeConfig } from './harness.js';
-import { startMockBroker, type MockBroker } from './mock-broker.js';
+import { startMockBroker, type MockBroker } from '../../bench/kafka/mock-broker.js';
 
 let broker: MockBroker;
 beforeAll(async () => {
