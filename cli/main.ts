@@ -12,7 +12,10 @@ import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
 import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
+import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
+import { registerRestoresCommand } from './restores.js';
+import { registerDemoCommand } from './demo.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -35,7 +38,10 @@ registerQueryCommand(program);
 registerRulesCommand(program);
 registerAlertsCommand(program);
 registerDashboardsCommand(program);
+registerTokensCommand(program);
 registerRestoreCommands(program);
+registerRestoresCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import { loadConfig } from '../pipeline/config/load.js';
 import type { Config } from '../pipeline/config/schema.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { PipelineError } from '../pipeline/errors.js';
-import { Service } from '../pipeline/service.js';
+import { startTelemetry } from '../pipeline/telemetry/telemetry.js';
 import { TransportError } from '../pipeline/transport/errors.js';
 import { kafkaSettings, type KafkaSettings } from '../pipeline/transport/settings.js';
 import { EXIT } from './exit.js';
@@ -29,8 +29,12 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = (err instanceof PipelineError && err.code !== 'PIP_ERR_CONFIG_READ') || err instanceof TransportError ? EXIT.USAGE : EXIT.FAILURE;
         return;
       }
+      // OpenTelemetry first, then the service's modules: the instrumentations patch what loads after.
+      const otlp = config.telemetry?.otlp;
+      const telemetry = startTelemetry(otlp !== undefined ? { otlp } : {});
+      const { Service } = await import('../pipeline/service.js');
       const logger = pino({ base: { service: 'kintsugi' } });
-      const service = new Service(config, resolveDataDir(opts.data, config.data), logger, logger, kafka);
+      const service = new Service(config, resolveDataDir(opts.data, config.data), logger, logger, telemetry, kafka);
       const stop = (signal: string): void => {
         logger.info({ signal }, 'stopping');
         service.stop().then(
