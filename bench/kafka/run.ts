@@ -153,7 +153,7 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 say(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load average at start: ${load()}`);
-say(`records: ${fmt(items.length)} records (${fmt(RECORDS / 2)} RLOG lines + ${fmt(RECORDS / 2)} OPS lines, seed ${SEED}), ${fmt(wireBytes / items.length)} bytes per record on the wire before gzip`);
+say(`records: ${fmt(items.length)} (${fmt(RECORDS / 2)} RLOG lines + ${fmt(RECORDS / 2)} OPS lines, seed ${SEED}), ${fmt(wireBytes / items.length)} bytes per record on the wire before gzip`);
 const kcat = kcatRate();
 say(`kcat produce (librdkafka, gzip, acks=all):            ${fmt(kcat.rate).padStart(9)} records/s (${kcat.seconds.toFixed(2)} s)`);
 const fwdAlone = await forwardOnce(settings(1), mkdtempSync(join(root, 'fwd-')));
