@@ -49,5 +49,5 @@ describe('Kafka settings', () => {
     const badBrokers = await runCli(['serve', '--config', config, '--data', dir, '--kafka', 'nohost']);
     expect(badBrokers.code).toBe(2);
     expect(badBrokers.stderr).toContain('TRN_ERR_BROKERS');
-  });
+  }, 240_000);
 });
