@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DeadLetter } from '../../parsers/event.js';
 import { RecordReader, type Format } from '../../parsers/reader.js';
+import { SERVICE_TOKEN_FILE } from '../../pipeline/access/service-token.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { CLI } from '../cli/run-cli.js';
 
@@ -114,6 +115,8 @@ export interface ServeProcess {
   readonly url: string;
   stderr(): string;
   health(): Promise<{ events: number; deadLetters: number }>;
+  /** GET an API route with the service's own token (every route but /healthz needs one). */
+  get(path: string): Promise<unknown>;
   /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
   kill(): Promise<void>;
@@ -137,6 +140,10 @@ export async function startServe(config: string, data: string, extra: readonly s
     url,
     stderr: () => stderr,
     health: async () => (await (await fetch(`${url}/healthz`)).json()) as { events: number; deadLetters: number },
+    get: async (path) => {
+      const token = readFileSync(join(data, SERVICE_TOKEN_FILE), 'utf8').trim();
+      return (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    },
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
