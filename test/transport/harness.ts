@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DeadLetter } from '../../parsers/event.js';
 import { RecordReader, type Format } from '../../parsers/reader.js';
+import { SERVICE_TOKEN_FILE } from '../../pipeline/access/service-token.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { CLI } from '../cli/run-cli.js';
 
@@ -15,7 +16,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < deadline) {
@@ -114,6 +115,8 @@ export interface ServeProcess {
   readonly url: string;
   stderr(): string;
   health(): Promise<{ events: number; deadLetters: number }>;
+  /** GET an API route with the service's own token (every route but /healthz needs one). */
+  get(path: string): Promise<unknown>;
   /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
   kill(): Promise<void>;
@@ -137,6 +140,10 @@ export async function startServe(config: string, data: string, extra: readonly s
     url,
     stderr: () => stderr,
     health: async () => (await (await fetch(`${url}/healthz`)).json()) as { events: number; deadLetters: number },
+    get: async (path) => {
+      const token = readFileSync(join(data, SERVICE_TOKEN_FILE), 'utf8').trim();
+      return (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    },
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
@@ -149,7 +156,7 @@ export async function startServe(config: string, data: string, extra: readonly s
 }
 
 /** Waits until the service holds `events` events and `dead` dead letters, and they stay so. */
-export async function waitForCounts(serve: ServeProcess, events: number, dead: number, timeoutMs = 90_000): Promise<void> {
+export async function waitForCounts(serve: ServeProcess, events: number, dead: number, timeoutMs = 240_000): Promise<void> {
   await waitFor(`${events} events and ${dead} dead letters`, async () => {
     const h = await serve.health();
     if (h.events > events || h.deadLetters > dead) throw new Error(`too many: ${JSON.stringify(h)}`);
@@ -169,6 +176,14 @@ export async function storedIds(data: string): Promise<{ events: string[]; dead:
   }
 }
 
+/** Serves the data folder until it holds exactly what `want` says, stops it; the stored ids. */
+export async function serveUntilStored(config: string, data: string, want: Expected): Promise<{ code: number | null; events: string[]; dead: string[]; deadLetters: readonly DeadLetter[] }> {
+  const serve = await startServe(config, data);
+  await waitForCounts(serve, want.events.size, want.dead.size);
+  const code = await serve.stop();
+  return { code, ...(await storedIds(data)) };
+}
+
 export function runForward(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'forward', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -180,7 +195,7 @@ export function runForward(args: readonly string[]): Promise<{ code: number | nu
 }
 
 /** Every message of a topic from the beginning, read until `count` arrived (a fresh group). */
-export async function readTopic(brokers: readonly string[], topic: string, count: number, timeoutMs = 30_000): Promise<{ key: string; value: Buffer; partition: number; offset: string }[]> {
+export async function readTopic(brokers: readonly string[], topic: string, count: number, timeoutMs = 120_000): Promise<{ key: string; value: Buffer; partition: number; offset: string }[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, sessionTimeout: 6000 });
   const got: { key: string; value: Buffer; partition: number; offset: string }[] = [];
