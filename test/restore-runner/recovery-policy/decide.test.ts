@@ -67,11 +67,11 @@ describe('recovery policy decisions (golden)', () => {
 });
 
 describe('recovery policy file', () => {
-  it('fills every group from the defaults and keeps the snapshots section whole', () => {
+  it('fills every group from the defaults and reads the snapshots section (the schedule)', () => {
     expect(db.cooldown).toBe('30m');
     expect(db.cooldownMs).toBe(1_800_000);
     expect(lab.mode).toBe('files');
-    expect(policy.snapshots).toEqual({ schedule: 'nightly', anything: ['passed', 'through'] });
+    expect(policy.snapshots).toEqual({ every: 'nightly', window: { start: '01:00', end: '05:00', timeZone: 'Europe/Berlin' }, retention: { last: 3, daily: 7 } });
   });
   it.each([
     [{ version: 2 }, 'key "version"'],
@@ -79,6 +79,8 @@ describe('recovery policy file', () => {
     [{ version: 1, groups: [{ name: 'a', hosts: ['x'], restroe: 'auto' }] }, 'key "groups[0].restroe" is not a known key'],
     [{ version: 1, groups: [{ name: 'a', hosts: ['x'] }, { name: 'a', hosts: ['y'] }] }, 'key "groups[1].name" repeats "a"'],
     [{ version: 1, max_concurrent_restores: 0 }, 'key "max_concurrent_restores"'],
+    [{ version: 1, snapshots: { every: 'nightly' } }, 'key "snapshots.window" is required with every: nightly'],
+    [{ version: 1, snapshots: { every: '6h', retension: {} } }, 'key "snapshots.retension" is not a known key'],
   ])('refuses %j naming the key', (doc, text) => {
     try {
       validatePolicy(doc, 'p.yaml');
