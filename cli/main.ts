@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAlertsCommand } from './alerts.js';
 import { registerDashboardsCommand } from './dashboards.js';
+import { registerForwardCommand } from './forward.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
@@ -31,6 +32,7 @@ const program = new Command('kintsugi')
 
 registerParseCommand(program);
 registerServeCommand(program);
+registerForwardCommand(program);
 registerIngestCommand(program);
 registerQueryCommand(program);
 registerRulesCommand(program);

@@ -28,6 +28,8 @@ import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
 import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
+import { KafkaWorkers } from './transport/kafka-workers.js';
+import type { KafkaSettings } from './transport/settings.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -79,6 +81,7 @@ export class Service {
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
+  private workers: KafkaWorkers | null = null;
   private stopping: Promise<void> | null = null;
   url = '';
 
@@ -89,6 +92,8 @@ export class Service {
     private readonly requestLogger?: FastifyBaseLogger,
     /** Started by the caller before anything else (cli/serve.ts); else started here. */
     telemetry?: Telemetry,
+    /** The Kafka transport: workers consume the topics instead of followers reading files. */
+    private readonly kafka: KafkaSettings | null = null,
   ) {
     this.telemetry = telemetry ?? null;
   }
@@ -130,8 +135,10 @@ export class Service {
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
+    // On the Kafka transport the files are the forwarders' (kintsugi forward): serve consumes.
+    if (this.kafka !== null) this.workers = new KafkaWorkers(this.kafka, store, this.log, this.telemetry.instruments);
     // The runner's own events come back in like any 4.2 host's.
-    this.followers = [...this.config.sources, runnerSource(data)].map(
+    this.followers = [...(this.kafka !== null ? [] : this.config.sources), runnerSource(data)].map(
       (source) =>
         new FileFollower(source, checkpoints, sink, {
           log: this.log,
@@ -168,6 +175,8 @@ export class Service {
     const address = this.api.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     this.url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    // Consuming before service.json says the service is up: a caller that sees it can rely on it.
+    await this.workers?.start();
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
@@ -179,10 +188,11 @@ export class Service {
     return this.url;
   }
 
-  /** Followers first (their checkpoints flushed), then the API, then the store. Idempotent. */
+  /** Followers and workers first (checkpoints and offsets committed), then the API, then the store. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
+      await this.workers?.stop();
       await this.evaluator?.stop();
       await this.runner?.stop();
       await this.api?.close();

@@ -130,6 +130,32 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    kafka: Type.Optional(
+      Type.Object(
+        {
+          brokers: Type.Array(Type.String({ minLength: 1, pattern: '^[^,\\s]+:[0-9]+$' }), { minItems: 1, description: 'bootstrap servers, host:port; --kafka BROKERS wins over them' }),
+          clientId: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default kintsugi)' })),
+          groupId: Type.Optional(Type.String({ minLength: 1, description: 'consumer group of the serve workers (default kintsugi-workers)' })),
+          workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'consumers of the group inside one serve process (default 1)' })),
+          topics: Type.Optional(
+            Type.Object(
+              {
+                events: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'normalized events and dead letters from forwarders (default kintsugi.events)' })),
+                ops: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'raw OPS 4.2 JSON records (default kintsugi.ops-4.2)' })),
+                deadLetters: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'dead letters the workers stored (default kintsugi.dead-letters)' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          createTopics: Type.Optional(Type.Boolean({ description: 'create the topics at start when missing (default false); a refusal is a warning' })),
+          partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'partitions of each topic created (default 12)' })),
+          replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'replicas of each topic created (default 3)' })),
+          compression: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')], { description: 'compression of produced batches (default gzip)' })),
+          sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'a worker silent this long leaves the group and its partitions move (default 30000)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },
