@@ -14,6 +14,7 @@ import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
+import { registerOpsCommands } from '../restore-runner/ops-cli.js';
 import { registerRestoresCommand } from './restores.js';
 import { registerDemoCommand } from './demo.js';
 import { EXIT } from './exit.js';
@@ -40,6 +41,7 @@ registerAlertsCommand(program);
 registerDashboardsCommand(program);
 registerTokensCommand(program);
 registerRestoreCommands(program);
+registerOpsCommands(program);
 registerRestoresCommand(program);
 registerDemoCommand(program);
 

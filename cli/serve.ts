@@ -52,7 +52,7 @@ export function registerServeCommand(program: Command): void {
         await service.stop().catch(() => undefined);
         // A recovery policy or instance map the configuration names is configuration too.
         const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
-        process.exitCode = code === 'JOB_ERR_POLICY_INVALID' || code === 'RST_ERR_INSTANCES_INVALID' ? EXIT.USAGE : EXIT.FAILURE;
+        process.exitCode = code === 'JOB_ERR_POLICY_INVALID' || code === 'RST_ERR_INSTANCES_INVALID' || code === 'RST_ERR_SCHEDULE_INVALID' ? EXIT.USAGE : EXIT.FAILURE;
         return;
       }
       process.once('SIGINT', () => stop('SIGINT'));

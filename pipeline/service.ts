@@ -28,6 +28,7 @@ import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
 import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
+import { attachScheduler, type ScheduledSnapshots } from '../restore-runner/schedule/attach.js';
 import { KafkaWorkers } from './transport/kafka-workers.js';
 import type { KafkaSettings } from './transport/settings.js';
 
@@ -78,6 +79,8 @@ export class Service {
   private evaluator: AlertEvaluator | null = null;
   /** The restore runner (restore-runner/jobs/): alerts become verified restores. */
   runner: RestoreRunner | null = null;
+  /** Scheduled snapshots (restore-runner/schedule/), when the recovery policy has a schedule. */
+  private snapshots: ScheduledSnapshots | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
@@ -123,6 +126,7 @@ export class Service {
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
     const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
     this.runner = runner;
+    this.snapshots = attachScheduler(this.config.restores, data, this.log);
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
       log: this.log,
       onChanges: (changes) => {
@@ -182,6 +186,7 @@ export class Service {
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
     runner.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner stopped'));
+    this.snapshots?.start();
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
@@ -195,6 +200,7 @@ export class Service {
       await this.workers?.stop();
       await this.evaluator?.stop();
       await this.runner?.stop();
+      await this.snapshots?.stop();
       await this.api?.close();
       await this.alerts?.close();
       await this.store?.close();

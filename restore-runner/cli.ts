@@ -14,6 +14,7 @@ import { rawToDisplay, type TreeNode } from './format/v1/manifest.js';
 import { exportSnapshot, type ExportFormat } from './export/export.js';
 import { applyPolicy, isEmptyPolicy, type KeepPolicy } from './policy/forget.js';
 import { formatBytes } from './progress.js';
+import { ChunkCache } from './prefetch/cache.js';
 import { prune } from './prune/prune.js';
 import { withLock } from './repository/lock.js';
 import { Repository } from './repository/repository.js';
@@ -30,11 +31,11 @@ import { upgradeRepository } from './snapshot/upgrade.js';
 
 type Opts = Readonly<Record<string, unknown>>;
 
-function optStr(o: Opts, key: string): string | undefined {
+export function optStr(o: Opts, key: string): string | undefined {
   const v = o[key];
   return typeof v === 'string' ? v : undefined;
 }
-function reqStr(o: Opts, key: string, flag: string): string {
+export function reqStr(o: Opts, key: string, flag: string): string {
   const v = optStr(o, key);
   if (v === undefined || v === '') throw rstError('RST_ERR_USAGE', `${flag} is required`);
   return v;
@@ -43,10 +44,10 @@ function optList(o: Opts, key: string): string[] {
   const v = o[key];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
-function optBool(o: Opts, key: string): boolean {
+export function optBool(o: Opts, key: string): boolean {
   return o[key] === true;
 }
-function optInt(o: Opts, key: string, flag: string): number | undefined {
+export function optInt(o: Opts, key: string, flag: string): number | undefined {
   const v = optStr(o, key);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw rstError('RST_ERR_USAGE', `${flag} must be a whole number, got ${JSON.stringify(v)}`);
@@ -54,12 +55,15 @@ function optInt(o: Opts, key: string, flag: string): number | undefined {
 }
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-function out(text: string): void {
+export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/** A bad command line, or a file it names that is not valid (README.md: exit 2). */
+const USAGE_CODES: ReadonlySet<string> = new Set(['RST_ERR_USAGE', 'RST_ERR_INSTANCES_INVALID', 'RST_ERR_SCHEDULE_INVALID', 'RST_ERR_INSTANCE_NOT_FOUND']);
+
 /** Run an action and map failures to exit codes. */
-function action(fn: (o: Opts, cmd: Command) => Promise<number | void> | number | void): (...args: unknown[]) => Promise<void> {
+export function action(fn: (o: Opts, cmd: Command) => Promise<number | void> | number | void): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]): Promise<void> => {
     const cmd = args[args.length - 1];
     if (!(cmd instanceof Command)) return;
@@ -72,7 +76,7 @@ function action(fn: (o: Opts, cmd: Command) => Promise<number | void> | number |
         process.stderr.write(`kintsugi: ${err.code}: ${err.message}\n`);
         const problems: unknown = 'problems' in err ? err.problems : undefined;
         if (Array.isArray(problems)) for (const p of problems) process.stderr.write(`  - ${messageOf(p)}\n`);
-        process.exitCode = err.code === 'RST_ERR_USAGE' ? EXIT.USAGE : EXIT.FAILURE;
+        process.exitCode = USAGE_CODES.has(err.code) ? EXIT.USAGE : EXIT.FAILURE;
       } else {
         process.stderr.write(`kintsugi: ${messageOf(err)}\n`);
         process.exitCode = EXIT.FAILURE;
@@ -101,7 +105,7 @@ function filterOf(o: Opts): SnapshotFilter {
 const repoOption = (): Option => new Option('--repo <dir>', 'repository directory').makeOptionMandatory();
 const trustOption = (): Option =>
   new Option('--trust-key <file>', "Ed25519 public key (PEM) that snapshots must be signed with (default: the repository's keys/public.pem; pin your own copy so a replaced key is noticed)");
-const jsonOption = (): Option => new Option('--json', 'print the report as JSON');
+export const jsonOption = (): Option => new Option('--json', 'print the report as JSON');
 
 function restoreText(r: RestoreReport): string {
   const lines = [
@@ -417,11 +421,13 @@ export function registerRestoreCommands(program: Command): void {
     .option('--dry-run', 'print the plan and byte counts, write nothing')
     .option('--host <name>', "with 'latest': only this host")
     .option('--instance <id>', "with 'latest': only this instance")
+    .option('--prefetch-data <dir>', 'tree snapshots: take the chunks that `kintsugi prefetch` keeps warm in this data folder (proven by hash), reading no pack for them')
     .addOption(trustOption())
     .addOption(jsonOption())
     .action(
       action(async (o) => {
         const repo = Repository.open(reqStr(o, 'repo', '--repo'));
+        const prefetchData = optStr(o, 'prefetchData');
         const modeArg = optStr(o, 'mode') ?? 'auto';
         const mode = modeArg === 'full' || modeArg === 'delta' || modeArg === 'files' ? modeArg : 'auto';
         const report = await restore(repo, {
@@ -433,6 +439,7 @@ export function registerRestoreCommands(program: Command): void {
           dryRun: optBool(o, 'dryRun'),
           trustedKey: trusted(repo, o),
           filter: filterOf({ host: o['host'], instance: o['instance'] }),
+          ...(prefetchData !== undefined ? { local: ChunkCache.open(prefetchData, repo.config.id) } : {}),
         });
         out(optBool(o, 'json') ? JSON.stringify(report) : restoreText(report));
       }),
