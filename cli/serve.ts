@@ -5,7 +5,6 @@ import { loadConfig } from '../pipeline/config/load.js';
 import type { Config } from '../pipeline/config/schema.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { PipelineError } from '../pipeline/errors.js';
-import { startTelemetry } from '../pipeline/telemetry/telemetry.js';
 import { TransportError } from '../pipeline/transport/errors.js';
 import { kafkaSettings, type KafkaSettings } from '../pipeline/transport/settings.js';
 import { EXIT } from './exit.js';
@@ -31,6 +30,8 @@ export function registerServeCommand(program: Command): void {
       }
       // OpenTelemetry first, then the service's modules: the instrumentations patch what loads after.
       const otlp = config.telemetry?.otlp;
+      // Loaded here, not at the top: the other commands need none of it.
+      const { startTelemetry } = await import('../pipeline/telemetry/telemetry.js');
       const telemetry = startTelemetry(otlp !== undefined ? { otlp } : {});
       const { Service } = await import('../pipeline/service.js');
       const logger = pino({ base: { service: 'kintsugi' } });

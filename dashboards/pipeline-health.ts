@@ -15,6 +15,8 @@ export function pipelineHealth(): Dashboard {
   const deadLetters = exposedName('deadLetters');
   const followerLag = exposedName('followerLag');
   const storeWrite = exposedName('storeWrite');
+  const alertChanges = exposedName('alertChanges');
+  const authDenied = exposedName('authDenied');
   const consumerLag = plannedExposedName('kafkaConsumerLag');
   const alertLatency = plannedExposedName('alertLatency');
   const sel = '{instance=~"$process"}';
@@ -107,6 +109,33 @@ export function pipelineHealth(): Dashboard {
           promQuery(`histogram_quantile(0.99, sum by (le) (rate(${alertLatency}_bucket${sel}[$__rate_interval])))`, 'p99', 'B'),
         ],
       }),
+    )
+    .withRow(row(103, 'Alerts and access'))
+    .withPanel(
+      timeseries(
+        {
+          id: 8,
+          title: 'Alert changes by rule',
+          description: 'Alerts that fired, changed, resolved, reopened or were withdrawn, per second, by rule.',
+          source: 'metrics',
+          unit: 'ops',
+          targets: [promQuery(`sum by (rule, change) (rate(${alertChanges}${sel}[$__rate_interval]))`, '{{rule}} {{change}}')],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withPanel(
+      timeseries(
+        {
+          id: 9,
+          title: 'Refused API requests by reason',
+          description: 'API requests refused per second, by ACC_ERR_* code (each is an auth.denied event; repeated ACC_ERR_BAD_CREDENTIALS is guessing).',
+          source: 'metrics',
+          unit: 'ops',
+          targets: [promQuery(`sum by (reason) (rate(${authDenied}${sel}[$__rate_interval]))`, '{{reason}}')],
+        },
+        { stacked: true, bars: true },
+      ),
     )
     .build();
 }

@@ -4,6 +4,7 @@
  * empty until the restore runner exports them, and say so in their description.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { exposedName } from '../pipeline/telemetry/metrics.js';
 import { PLANNED_ACTIONS, plannedExposedName, SPEC_ACTIONS } from './planned.js';
 import { kintsugiDashboard, row, stat, table, termsVariable, timeseries } from './panels.js';
 import { bucket, byVariable, esQuery, metric, promQuery, term } from './queries.js';
@@ -16,6 +17,9 @@ export function restoreOperations(): Dashboard {
   const written = plannedExposedName('restoreWrittenBytes');
   const pending = plannedExposedName('restoreApprovalsPending');
   const prefetch = plannedExposedName('prefetchChunkReads');
+  const restores = exposedName('restores');
+  const restoreDuration = exposedName('restoreDuration');
+  const active = exposedName('restoreJobsActive');
   return kintsugiDashboard(RESTORE_UID, 'Kintsugi / Restore operations', 'What the restore runner did: restores and their outcome, duration and bytes, approvals, drills and measured recovery times, prefetch.')
     .withVariable(termsVariable('host', 'Host', 'events', 'host.name'))
     .withVariable(termsVariable('instance', 'Instance', 'events', 'recovery.instance'))
@@ -121,6 +125,42 @@ export function restoreOperations(): Dashboard {
             metrics: [metric.max('event.duration', '1'), metric.percentiles('event.duration', ['50'], '2')],
             buckets: [bucket.terms('host.name', '3', 100), bucket.terms('recovery.instance', '4', 10)],
           }),
+        ],
+      }),
+    )
+    .withRow(row(102, 'Runner metrics'))
+    .withPanel(
+      stat({
+        id: 9,
+        title: 'Restore jobs running',
+        description: 'Restore jobs running now, as the restore runner counts them.',
+        source: 'metrics',
+        targets: [promQuery(`sum(${active})`, 'running')],
+      }),
+    )
+    .withPanel(
+      timeseries(
+        {
+          id: 10,
+          title: 'Restore jobs ended by outcome',
+          description: 'Restore jobs that ended per hour, by outcome (success, failure, cancelled), as the restore runner counts them.',
+          source: 'metrics',
+          targets: [promQuery(`sum by (outcome) (increase(${restores}[1h]))`, '{{outcome}}')],
+        },
+        { stacked: true, bars: true },
+      ),
+    )
+    .withPanel(
+      timeseries({
+        id: 11,
+        title: 'Restore job duration',
+        description: 'Time from a restore job start to its end: median and 99th percentile.',
+        source: 'metrics',
+        unit: 's',
+        w: 24,
+        targets: [
+          promQuery(`histogram_quantile(0.5, sum by (le) (rate(${restoreDuration}_bucket[$__rate_interval])))`, 'p50', 'A'),
+          promQuery(`histogram_quantile(0.99, sum by (le) (rate(${restoreDuration}_bucket[$__rate_interval])))`, 'p99', 'B'),
         ],
       }),
     )

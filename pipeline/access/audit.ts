@@ -44,6 +44,7 @@ export class AuditTrail {
   private flushing: Promise<void> | null = null;
   private readonly host = hostname();
   private readonly osVersion = release();
+  private counter = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -66,10 +67,13 @@ export class AuditTrail {
 
   /** An action someone took; returns the stored event. */
   record(a: AuditAction): Promise<RecoveryEvent> {
+    const now = this.now();
+    // Events of the same millisecond are listed by id: the counter keeps them in the order they happened.
+    const order = (this.counter++).toString(36).padStart(8, '0');
     const event: RecoveryEvent = {
-      '@timestamp': this.now().toISOString(),
+      '@timestamp': now.toISOString(),
       event: {
-        id: `kintsugi-audit-${randomUUID()}`,
+        id: `kintsugi-audit-${now.getTime().toString(36)}-${order}-${randomUUID()}`,
         kind: 'event',
         category: a.category ?? ['configuration'],
         type: a.type ?? ['change'],

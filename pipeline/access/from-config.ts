@@ -22,9 +22,11 @@ export function tokensFileOf(access: AccessConfig | undefined, dataDir: string):
 /** The guard of a running service: its own service token is issued here (service-token.ts). */
 export function accessFromConfig(access: AccessConfig | undefined, dataDir: string, store: EventStore, logError: AuditLogger, onDenied?: (code: AccessErrorCode) => void): AccessDeps {
   const t = access?.throttle ?? {};
+  const tokens = tokensFileOf(access, dataDir);
   return {
+    tokens,
     authenticator: new Authenticator({
-      tokens: tokensFileOf(access, dataDir),
+      tokens,
       serviceTokenHash: issueServiceToken(dataDir),
       ...(access?.ldap !== undefined ? { passwords: new LdapPasswordChecker(access.ldap) } : {}),
     }),

@@ -22,6 +22,7 @@ import { parseAuthorization, type Authenticator, type Principal } from './authen
 import { AccessError, type AccessErrorCode } from './errors.js';
 import { isRouteRole, roleAllows, type Role, type RouteRole } from './roles.js';
 import type { LoginThrottle } from './throttle.js';
+import type { TokenFile } from './token-store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -50,6 +51,8 @@ export interface AccessDeps {
   readonly throttle: LoginThrottle;
   /** The role of requests without credentials; none (a 401) when absent. */
   readonly anonymous?: Role;
+  /** The tokens file: served to admins at /api/access/tokens when given. */
+  readonly tokens?: TokenFile;
   /** Told of every refusal (the kintsugi_auth_denied metric). */
   readonly onDenied?: (code: AccessErrorCode) => void;
 }

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAccess, type AccessDeps } from '../access/guard.js';
+import { accessRoutes } from '../access/routes.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import { alertRoutes } from '../alerts/routes.js';
 import type { EventStore } from '../store/event-store.js';
@@ -63,6 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await registerOpenApi(app);
   await app.register(healthRoutes, deps);
+  await app.register(accessRoutes, deps.access.tokens !== undefined ? { tokens: deps.access.tokens } : {});
   await app.register(aggregationRoutes, deps);
   await app.register(exportRoutes, deps);
   await app.register(eventRoutes, deps);

@@ -28,6 +28,7 @@ export function testAccess(
   const tokens = new TokenFile(join(dir, 'tokens.json'));
   const token = Object.fromEntries(ROLES.map((r) => [r, tokens.create(`test-${r}`, r).token])) as Record<Role, string>;
   const deps: AccessDeps = {
+    tokens,
     authenticator: new Authenticator({ tokens, ...(options.passwords !== undefined ? { passwords: options.passwords } : {}) }),
     audit: new AuditTrail(store),
     throttle: new LoginThrottle({ ...DEFAULT_THROTTLE, ...options.throttle }, options.now),

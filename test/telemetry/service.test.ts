@@ -79,8 +79,8 @@ describe('OpenTelemetry of kintsugi serve', () => {
 
     await until('the log stored', async () => (spans.getFinishedSpans().some((s) => s.name === SPANS.ingestBatch.name && Number(s.attributes['kintsugi.events']) > 0) ? true : null));
     const finished = spans.getFinishedSpans();
-    const parse = finished.find((s) => s.name === SPANS.parse.name && Number(s.attributes['kintsugi.items']) > 0);
-    expect(parse?.attributes).toMatchObject({ 'kintsugi.source': 'rlog', 'kintsugi.format': 'rlog' });
+    const parse = finished.find((s) => s.name === SPANS.parse.name && s.attributes['kintsugi.source'] === 'rlog');
+    expect(parse?.attributes).toMatchObject({ 'kintsugi.format': 'rlog', 'kintsugi.bytes': 982, 'kintsugi.items': 9 });
     const batch = finished.find((s) => s.name === SPANS.ingestBatch.name && Number(s.attributes['kintsugi.events']) > 0);
     const write = finished.find((s) => s.name === SPANS.storeWrite.name && s.parentSpanContext?.spanId === batch?.spanContext().spanId);
     expect(write?.attributes['kintsugi.inserted']).toBeGreaterThan(0);
