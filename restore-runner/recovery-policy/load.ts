@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { errorKey } from '../../pipeline/config/schema-errors.js';
 import { parseDuration } from '../../pipeline/rules/duration.js';
 import { JobError } from '../jobs/errors.js';
-import { scheduleProblems } from '../schedule/load.js';
+import { validateSchedule } from '../schedule/load.js';
 import { BUILT_IN_SETTINGS, type GroupSettings, type PolicyGroup, type RecoveryPolicy } from './policy.js';
 import { RecoveryPolicySchema, type RecoveryPolicyDocument } from './schema.js';
 
@@ -39,8 +39,7 @@ export function validatePolicy(doc: unknown, file: string): RecoveryPolicy {
     const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
     throw new JobError('JOB_ERR_POLICY_INVALID', file, [...new Set(problems.map((e) => `key "${errorKey('', e)}" ${describe(e)}`))].join('; '));
   }
-  const scheduling = doc.snapshots === undefined ? [] : scheduleProblems(doc.snapshots, 'snapshots');
-  if (scheduling.length > 0) throw new JobError('JOB_ERR_POLICY_INVALID', file, scheduling.join('; '));
+  const snapshots = doc.snapshots === undefined ? undefined : validateSchedule(doc.snapshots, file, 'snapshots');
   const base = settings(doc.defaults ?? {}, BUILT_IN_SETTINGS);
   const names = new Set<string>();
   const groups: PolicyGroup[] = (doc.groups ?? []).map((g, i) => {
@@ -53,7 +52,7 @@ export function validatePolicy(doc: unknown, file: string): RecoveryPolicy {
     maxConcurrentRestores: doc.max_concurrent_restores ?? 2,
     defaults: { name: 'default', hosts: ['*'], ...base },
     groups,
-    snapshots: doc.snapshots,
+    snapshots,
   };
 }
 

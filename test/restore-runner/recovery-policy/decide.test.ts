@@ -79,8 +79,6 @@ describe('recovery policy file', () => {
     [{ version: 1, groups: [{ name: 'a', hosts: ['x'], restroe: 'auto' }] }, 'key "groups[0].restroe" is not a known key'],
     [{ version: 1, groups: [{ name: 'a', hosts: ['x'] }, { name: 'a', hosts: ['y'] }] }, 'key "groups[1].name" repeats "a"'],
     [{ version: 1, max_concurrent_restores: 0 }, 'key "max_concurrent_restores"'],
-    [{ version: 1, snapshots: { every: 'nightly' } }, 'key "snapshots.window" is required with every: nightly'],
-    [{ version: 1, snapshots: { every: '6h', retension: {} } }, 'key "snapshots.retension" is not a known key'],
   ])('refuses %j naming the key', (doc, text) => {
     try {
       validatePolicy(doc, 'p.yaml');
@@ -90,6 +88,12 @@ describe('recovery policy file', () => {
       expect((err as Error).message).toContain('p.yaml');
       expect((err as Error).message).toContain(text);
     }
+  });
+  it.each([
+    [{ version: 1, snapshots: { every: 'nightly' } }, 'key "snapshots.window" is required with every: nightly'],
+    [{ version: 1, snapshots: { every: '6h', retension: {} } }, 'key "snapshots.retension" is not a known key'],
+  ])('refuses a bad snapshots section %j with the schedule\'s error, naming the key', (doc, text) => {
+    expect(() => validatePolicy(doc, 'p.yaml')).toThrow(expect.objectContaining({ code: 'RST_ERR_SCHEDULE_INVALID', message: expect.stringContaining(text) }));
   });
   it('a missing file is JOB_ERR_POLICY_READ', () => {
     expect(() => loadPolicy(here('nope.yaml'))).toThrow(/JOB_ERR|Cannot read the recovery policy/);
