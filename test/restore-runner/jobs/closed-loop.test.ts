@@ -103,7 +103,7 @@ describe('closed loop through kintsugi serve', () => {
     const damaged = Buffer.alloc(20_000, 'CORRUPT');
     const log = join(s.data, 'runner', 'ops.jsonl');
     const first = serve(s.config);
-    await until('restore.start in the runner log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"restore.start"') ? true : undefined), 60_000, 5);
+    await until('restore.start in the runner log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"restore.start"') ? true : undefined), 240_000, 5);
     first.kill('SIGKILL');
     await stopped(first);
     const [killed] = jobs(s.data);
@@ -129,7 +129,7 @@ describe('closed loop through kintsugi serve', () => {
     expect(actions.filter((a) => a === 'restore.end')).toHaveLength(1);
     second.kill('SIGINT');
     expect(await stopped(second)).toBe(0);
-  }, 300_000);
+  }, 480_000);
 
   it('logs → alert → job → verified restore of the chosen instance → runner events in the store, one trace', async () => {
     const t0 = Date.now() - 3_600_000;
