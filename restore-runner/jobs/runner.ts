@@ -158,7 +158,8 @@ export class RestoreRunner {
   }
 
   private async fromAlert(alert: Alert): Promise<Job | null> {
-    if (!this.restoreRules.has(alert.rule.id)) return null;
+    // Without an instance map there is nothing a job could restore into: no jobs at all.
+    if (!this.restoreRules.has(alert.rule.id) || this.options.instances === null) return null;
     const host = alert.host?.name ?? alert.recovery.alert.group['host'];
     if (host === undefined) return null;
     const id = `a-${alert.event.id.slice(0, 16)}`;
