@@ -1,26 +1,15 @@
 /** Reads and validates the instance map once; every problem names the file and the key. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
-import { errorKey } from '../../pipeline/config/schema-errors.js';
+import { ajvProblems } from '../../pipeline/config/schema-errors.js';
 import { messageOf, rstError } from '../errors.js';
 import type { Instance, InstanceMap } from './map.js';
 import { InstanceMapSchema, type InstanceMapDocument } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<InstanceMapDocument>(InstanceMapSchema);
-
-function describe(e: ErrorObject): string {
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return 'is not a known key (see restore-runner/instances/README.md)';
-    case 'required':
-      return 'is required';
-    default:
-      return e.message ?? 'is not valid';
-  }
-}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -41,10 +30,7 @@ function overlaps(a: string, b: string): boolean {
  */
 export function validateInstanceMap(doc: unknown, file: string): InstanceMap {
   const invalid = (why: string): Error => rstError('RST_ERR_INSTANCES_INVALID', file, why);
-  if (!validate(doc)) {
-    const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-    throw invalid([...new Set(problems.map((e) => `key "${errorKey('', e)}" ${describe(e)}`))].join('; '));
-  }
+  if (!validate(doc)) throw invalid(ajvProblems(validate.errors, '', 'restore-runner/instances/README.md'));
   const base = dirname(resolve(file));
   const abs = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(base, p));
   const instances: Instance[] = [];

@@ -20,6 +20,7 @@ import { requireInstance, type Instance, type InstanceMap } from '../instances/m
 import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
 import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
 import { restore } from '../restore/restore.js';
+import { ChunkCache } from '../prefetch/cache.js';
 import { JobError } from './errors.js';
 import { gatherFacts, sha256OfFile } from './instance-facts.js';
 import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobState } from './job.js';
@@ -400,6 +401,8 @@ export class RestoreRunner {
             trustedKey: facts.trustedKey,
             filter: { host: instance.host, instance: instance.id },
             progress: false,
+            // Chunks `kintsugi prefetch` keeps warm are taken from the data folder (proven by hash).
+            ...(instance.location.kind === 'tree' ? { local: ChunkCache.open(this.options.dataDir, facts.repo.config.id) } : {}),
           });
           const snapshot = facts.snapshots.find((s) => s.id === chosen.snapshot);
           // Each written file, then the proof: the files read back hash to the snapshot's copy.

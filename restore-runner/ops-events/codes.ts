@@ -6,10 +6,11 @@
 export const OPS_CODES = {
   fileCorrupt: 'E1207',
   fileMissing: 'E2001',
-  snapshotFailed: 'E7001',
-  verifyFailed: 'E7002',
-  selfhealFailed: 'E7003',
-  drillFailed: 'E7004',
-  prefetchFailed: 'E7005',
-  configChanged: 'W7010',
+  // E70xx are the restore runner's (restore-runner/jobs/); E72xx these operations'.
+  snapshotFailed: 'E7201',
+  verifyFailed: 'E7202',
+  selfhealFailed: 'E7203',
+  drillFailed: 'E7204',
+  prefetchFailed: 'E7205',
+  configChanged: 'W7210',
 } as const;

@@ -4,7 +4,7 @@
  * follows; a test's array). Every event of one action shares a correlation id; children name their parent.
  */
 import type { JsonObject } from '../../parsers/event.js';
-import type { OpsRecord } from '../../parsers/ops/schema.js';
+import type { OpsCommon, OpsRecord } from '../../parsers/ops/schema.js';
 import { ulid } from '../events/ulid.js';
 
 /** An OPS 4.2 v2 record, in the parsers' own type. */
@@ -13,23 +13,11 @@ export type OpsV2Record = Extract<OpsRecord, { readonly schema: 2 }>;
 /** Where events go. May be async (a file append); callers await it so that order is kept. */
 export type EmitOps = (record: OpsV2Record) => void | Promise<void>;
 
-/** What an event says beyond host, instance, time, ids and correlation. */
-export interface EventBody {
-  readonly op: string;
-  readonly status: string;
-  /** `E`/`W` + 4 digits when something is wrong; absent for none (the reader's S0000). */
-  readonly code?: string;
-  readonly path?: string;
-  readonly bytes?: number;
-  readonly message?: string;
-  readonly snapshot?: string;
-  readonly durationMs?: number;
-  readonly user?: string;
-  readonly module?: string;
-  readonly restoreMode?: string;
-  readonly restoreTarget?: string;
-  readonly details?: JsonObject;
-}
+/**
+ * What an event says beyond host, instance, time, ids and correlation: the record's own fields.
+ * `code` is `E`/`W` + 4 digits when something is wrong, absent for none (the reader's S0000).
+ */
+export type EventBody = Omit<OpsCommon, 'host' | 'hostId' | 'instance' | 'version' | 'correlationId' | 'parentId'>;
 
 export interface ActionEventsOptions {
   readonly emit: EmitOps;

@@ -4,21 +4,15 @@
  * standalone schedule file is read by `loadScheduleFile`.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
-import { errorKey } from '../../pipeline/config/schema-errors.js';
+import { ajvProblems } from '../../pipeline/config/schema-errors.js';
 import { messageOf, rstError } from '../errors.js';
 import { ScheduleSchema, type Schedule } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<Schedule>(ScheduleSchema);
-
-function describe(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return 'is not a known key (see restore-runner/schedule/README.md)';
-  if (e.keyword === 'required') return 'is required';
-  return e.message ?? 'is not valid';
-}
 
 /** Problems the schema cannot express, each naming its key under `prefix` (e.g. `snapshots`). */
 export function scheduleProblems(s: Schedule, prefix: string): readonly string[] {
@@ -32,10 +26,7 @@ export function scheduleProblems(s: Schedule, prefix: string): readonly string[]
 
 /** Validates a parsed schedule (the value of `snapshots:`), naming `file` and keys under `prefix`. */
 export function validateSchedule(doc: unknown, file: string, prefix = 'snapshots'): Schedule {
-  if (!validate(doc)) {
-    const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-    throw rstError('RST_ERR_SCHEDULE_INVALID', file, [...new Set(problems.map((e) => `key "${errorKey(prefix, e)}" ${describe(e)}`))].join('; '));
-  }
+  if (!validate(doc)) throw rstError('RST_ERR_SCHEDULE_INVALID', file, ajvProblems(validate.errors, prefix, 'restore-runner/schedule/README.md'));
   const more = scheduleProblems(doc, prefix);
   if (more.length > 0) throw rstError('RST_ERR_SCHEDULE_INVALID', file, more.join('; '));
   return doc;

@@ -4,7 +4,7 @@
  * those paths into the instance's own root, and scan again to prove the repair. User data, and
  * paths no rule protects, are never written. Every step is an OPS v2 `selfheal.*` event.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { isRstError, messageOf, rstError } from '../errors.js';
@@ -155,9 +155,12 @@ export async function selfhealApply(instance: Instance, o: SelfhealOptions & { r
       if (keep.length > 0) {
         keptIn = join(dataDir(o.dataDir), instance.host, instance.id, new Date(started).toISOString().replace(/[:.]/g, '-'));
         for (const f of keep) {
+          const current = fsPath(joinRaw(rawFromArg(instance.location.path), f.raw));
+          // A symlink or directory where the file was is not content worth keeping.
+          if (!lstatSync(current).isFile()) continue;
           const dest = join(keptIn, f.path);
           mkdirSync(dirname(dest), { recursive: true });
-          copyFileSync(fsPath(joinRaw(rawFromArg(instance.location.path), f.raw)), dest);
+          copyFileSync(current, dest);
         }
       }
       await restore(repo, { snapshot, target: instance.location.path, mode: 'files', paths: toRepair.map((f) => f.path), trustedKey: repo.trustedKey(), progress: false, filter: { host: instance.host, instance: instance.id } });

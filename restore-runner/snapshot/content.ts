@@ -1,7 +1,7 @@
 /** Reading what a snapshot points at: the tree manifest or the image block map, verified. */
 import { rstError } from '../errors.js';
-import { blockCount, pieceCount, pieceLength } from '../format/v1/blockmap.js';
-import { shortId } from '../format/v1/ids.js';
+import { blockCount, isHole, pieceCount, pieceLength } from '../format/v1/blockmap.js';
+import { ID_BYTES, type Id, shortId } from '../format/v1/ids.js';
 import { decodeManifest, type TreeNode } from '../format/v1/manifest.js';
 import type { BlobReader } from '../repository/blob-reader.js';
 import type { SnapshotRecord } from './load.js';
@@ -29,4 +29,18 @@ export function readBlockMap(record: SnapshotRecord, reader: BlobReader): Buffer
     return b;
   });
   return Buffer.concat(parts);
+}
+
+/** Every data blob the snapshot references: file chunks of a tree, non-hole blocks of an image. */
+export function dataBlobsOf(record: SnapshotRecord, reader: BlobReader): Set<Id> {
+  const p = record.payload;
+  const data = new Set<Id>();
+  if (p.kind === 'tree') {
+    for (const n of readManifest(record, reader)) if (n.type === 'file') for (const c of n.chunks) data.add(c);
+  } else {
+    const map = readBlockMap(record, reader);
+    const blocks = blockCount(p.image.size, p.image.blockSize);
+    for (let b = 0; b < blocks; b++) if (!isHole(map, b)) data.add(map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES));
+  }
+  return data;
 }

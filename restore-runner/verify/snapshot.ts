@@ -5,11 +5,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { isRstError, messageOf } from '../errors.js';
-import { blockCount, isHole } from '../format/v1/blockmap.js';
-import { ID_BYTES, type Id, shortId } from '../format/v1/ids.js';
+import { type Id, shortId } from '../format/v1/ids.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import type { Repository } from '../repository/repository.js';
-import { readBlockMap, readManifest } from '../snapshot/content.js';
+import { dataBlobsOf } from '../snapshot/content.js';
 import { tryLoadSnapshot } from '../snapshot/load.js';
 
 export type VerifyDepth = 'structure' | 'data';
@@ -24,15 +23,7 @@ export function verifySnapshot(repo: Repository, id: Id, trusted: KeyObject, dep
   const { index } = repo.loadIndex();
   const reader = new BlobReader(repo, index);
   try {
-    const p = loaded.record.payload;
-    const data = new Set<Id>();
-    if (p.kind === 'tree') {
-      for (const n of readManifest(loaded.record, reader)) if (n.type === 'file') for (const c of n.chunks) data.add(c);
-    } else {
-      const map = readBlockMap(loaded.record, reader);
-      const blocks = blockCount(p.image.size, p.image.blockSize);
-      for (let b = 0; b < blocks; b++) if (!isHole(map, b)) data.add(map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES));
-    }
+    const data = dataBlobsOf(loaded.record, reader);
     let bytesRead = 0;
     for (const c of data) {
       if (!index.has(c)) return { ok: false, snapshot: id, problem: `chunk ${shortId(c)} is in no index` };

@@ -14,7 +14,7 @@ import { ID_BYTES, type Id, isId, sha256Hex, shortId } from '../format/v1/ids.js
 import { decodePackTrailer, trailerLength } from '../format/v1/pack.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { readFully, type Repository } from '../repository/repository.js';
-import { readBlockMap, readManifest } from '../snapshot/content.js';
+import { dataBlobsOf } from '../snapshot/content.js';
 import { tryLoadSnapshot } from '../snapshot/load.js';
 import { readSnapshotLog } from '../snapshot/log.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
@@ -96,15 +96,9 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
     const missingMeta = meta.filter((m) => !index.has(m));
     for (const m of missingMeta) problems.push({ type: 'blob-missing', code: 'RST_ERR_BLOB_MISSING', blob: m, snapshot: id, message: `meta blob ${shortId(m)} of snapshot ${shortId(id)} is in no index` });
     if (missingMeta.length > 0) continue;
-    const data = new Set<Id>();
+    let data: Set<Id>;
     try {
-      if (p.kind === 'tree') {
-        for (const n of readManifest(r.record, reader)) if (n.type === 'file') for (const c of n.chunks) data.add(c);
-      } else {
-        const map = readBlockMap(r.record, reader);
-        const blocks = blockCount(p.image.size, p.image.blockSize);
-        for (let b = 0; b < blocks; b++) if (!isHole(map, b)) data.add(map.toString('hex', b * ID_BYTES, (b + 1) * ID_BYTES));
-      }
+      data = dataBlobsOf(r.record, reader);
     } catch (err: unknown) {
       problems.push({ type: 'content-unreadable', code: isRstError(err) ? err.code : 'RST_ERR_IO', snapshot: id, message: messageOf(err) });
       continue;

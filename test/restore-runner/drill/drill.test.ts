@@ -71,7 +71,7 @@ describe('drills', () => {
     for (const sub of readdirSync(data)) for (const f of readdirSync(join(data, sub))) writeFileSync(join(data, sub, f), 'damaged');
     const r = await drill(a, { emit, scratchDir: tempDir('drill') });
     expect(r.ok).toBe(false);
-    expect(events.at(-1)).toMatchObject({ op: 'drill.end', status: 'failed', code: 'E7004' });
+    expect(events.at(-1)).toMatchObject({ op: 'drill.end', status: 'failed', code: 'E7204' });
     expect(events.at(-1)?.message).toMatch(/RST_ERR_/);
   });
 

@@ -5,7 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { normalizeOps } from '../../../parsers/ops/normalize.js';
 import { readOps } from '../../../parsers/ops/schema.js';
+import { loadDefaultRules } from '../../../pipeline/rules/defaults.js';
+import { evaluateRules } from '../../../pipeline/rules/engine.js';
 import { instanceSnapshots, newestVerified } from '../../../restore-runner/instances/snapshots.js';
 import { requireInstance } from '../../../restore-runner/instances/map.js';
 import { opsV2Json } from '../../../restore-runner/ops-events/record.js';
@@ -79,12 +82,32 @@ describe('scheduled snapshots', () => {
     const s = new Scheduler(host.map, { schedule: { every: '1d' }, emit, now: () => now });
     const r = await s.tick();
     expect(r.map((x) => x.ok)).toEqual([false, false]);
-    expect(events.filter((e) => e.status === 'failed').map((e) => [e.op, e.code])).toEqual([['snapshot.create', 'E7001'], ['snapshot.create', 'E7001']]);
+    expect(events.filter((e) => e.status === 'failed').map((e) => [e.op, e.code])).toEqual([['snapshot.create', 'E7201'], ['snapshot.create', 'E7201']]);
     expect(events.find((e) => e.status === 'failed')?.message).toMatch(/RST_ERR_CONFIG_MALFORMED/);
     now += 60_000;
     expect(await s.tick()).toEqual([]);
     now += 15 * 60_000;
     expect((await s.tick()).length).toBe(2);
     expect(readFileSync(join(host.repo, 'config'), 'utf8')).toBe('not a config');
+  });
+
+  it('its snapshot.create events are what the snapshot-stale rule watches', async () => {
+    const host = opsHost();
+    const { events, emit } = collector();
+    const day = 86_400_000;
+    const t0 = Date.parse('2026-03-01T01:00:00Z');
+    const r = await snapshotInstance(requireInstance(host.map, 'os-a'), { schedule: { every: '1d' }, emit, now: () => t0 });
+    expect(r.ok).toBe(true);
+    const stored = events.map((e, i) => {
+      const line = JSON.stringify(opsV2Json(e));
+      const back = readOps(JSON.parse(line));
+      if (!back.ok) throw new Error(back.message);
+      return normalizeOps(back.record, `sched-${i}`, undefined, line, {});
+    });
+    expect(stored.filter((e) => e.event.action === 'snapshot.create' && e.event.outcome === 'success')).toHaveLength(2);
+    const stale = loadDefaultRules().filter((x) => x.id === 'snapshot-stale');
+    const open = (nowMs: number): number => evaluateRules(stale, stored, nowMs).filter((a) => a.host?.name === 'web-03' && a.recovery.alert.status === 'open').length;
+    expect(open(t0 + 3 * day)).toBe(0);
+    expect(open(t0 + 8 * day)).toBe(1);
   });
 });

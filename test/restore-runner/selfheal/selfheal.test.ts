@@ -64,7 +64,7 @@ describe('self-healing', () => {
     expect(r.summary.userData).toBe(2);
     expect(events.map((e) => `${e.op} ${e.status} ${e.code ?? ''} ${e.path ?? ''}`)).toEqual([
       `selfheal.scan started  ${host.rootA}`,
-      'selfheal.scan misconfigured W7010 /etc/fstab',
+      'selfheal.scan misconfigured W7210 /etc/fstab',
       `selfheal.scan corrupt E1207 /${MOD}`,
       `selfheal.scan missing E2001 /${EXT4}`,
       'selfheal.scan ok  ',
@@ -113,6 +113,6 @@ describe('self-healing', () => {
     const { events, emit } = collector();
     rmSync(join(host.repo, 'data'), { recursive: true });
     await expect(selfhealScan(requireInstance(host.map, 'os-a'), { emit })).rejects.toThrow(/No snapshot matches a verified snapshot of web-03\/os-a \(none verifies: .*RST_ERR/);
-    expect(events.at(-1)).toMatchObject({ op: 'selfheal.scan', status: 'failed', code: 'E7003' });
+    expect(events.at(-1)).toMatchObject({ op: 'selfheal.scan', status: 'failed', code: 'E7203' });
   });
 });
