@@ -4,9 +4,8 @@
  * again when it changes): whoever may write the data folder may manage its tokens.
  */
 import { Command, Option } from 'commander';
-import { tokensFileOf } from '../pipeline/access/from-config.js';
 import { ROLES, type Role } from '../pipeline/access/roles.js';
-import type { TokenFile } from '../pipeline/access/token-store.js';
+import { tokensFileOf, type TokenFile } from '../pipeline/access/token-store.js';
 import { loadConfig } from '../pipeline/config/load.js';
 import type { Config } from '../pipeline/config/schema.js';
 import { resolveDataDir } from '../pipeline/env.js';

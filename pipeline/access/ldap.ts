@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity } from 'node:tls';
 import { Client, InvalidCredentialsError, type ClientOptions } from 'ldapts';
 import type { AuthResult, PasswordChecker } from './authenticate.js';
 import { highestRole, type Role } from './roles.js';
@@ -75,11 +76,17 @@ export class LdapPasswordChecker implements PasswordChecker {
   private async ask(user: string, password: string): Promise<AuthResult> {
     const timeout = this.options.timeoutMs ?? 5000;
     const tlsOptions = this.tlsCa !== undefined ? { ca: this.tlsCa } : undefined;
-    const clientOptions: ClientOptions = { url: this.options.url, timeout, connectTimeout: timeout, ...(tlsOptions !== undefined ? { tlsOptions } : {}) };
+    // TLS options at connect time only for ldaps://; StartTLS gets them at the upgrade.
+    const ldaps = this.options.url.startsWith('ldaps:');
+    const clientOptions: ClientOptions = { url: this.options.url, timeout, connectTimeout: timeout, ...(ldaps && tlsOptions !== undefined ? { tlsOptions } : {}) };
     const client = new Client(clientOptions);
     const dn = this.options.userDn.replace(/\{user\}/g, escapeDnValue(user));
     try {
-      if (this.options.startTls === true) await client.startTLS(tlsOptions ?? {});
+      // The upgrade knows only the socket: the certificate is checked against the URL's host.
+      if (this.options.startTls === true) {
+        const host = new URL(this.options.url).hostname.replace(/^\[|\]$/g, '');
+        await client.startTLS({ ...tlsOptions, checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) });
+      }
       try {
         await client.bind(dn, password);
       } catch (err: unknown) {

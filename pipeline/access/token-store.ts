@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { AccessError } from './errors.js';
 import { isRole, type Role } from './roles.js';
 
@@ -129,4 +129,10 @@ export class TokenFile {
     }
     this.cache = null;
   }
+}
+
+/** The tokens file a configuration names (`access.tokensFile`, relative to the data folder), else `<data>/tokens.json`. */
+export function tokensFileOf(access: { readonly tokensFile?: string } | undefined, dataDir: string): TokenFile {
+  const path = access?.tokensFile;
+  return new TokenFile(path === undefined ? join(dataDir, TOKENS_FILE) : isAbsolute(path) ? path : join(dataDir, path));
 }

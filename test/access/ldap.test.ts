@@ -53,6 +53,17 @@ describe('LdapPasswordChecker against slapd', () => {
     for (const user of ['*', 'alice,ou=people', 'alice)(uid=*', `admin,${PEOPLE}`, '\\2a']) expect((await ldap.check(user, 'alice-pw')).kind).toBe('refused');
   });
 
+  it('logs in over ldaps:// and StartTLS with the configured CA, and refuses an untrusted server', async () => {
+    const ldaps = new LdapPasswordChecker({ ...options, url: slapd.ldapsUrl, caFile: slapd.caFile });
+    expect(await ldaps.check('april', 'april-pw')).toMatchObject({ kind: 'ok', principal: { role: 'approver' } });
+    expect(await ldaps.check('april', 'wrong')).toMatchObject({ kind: 'refused' });
+    const startTls = new LdapPasswordChecker({ ...options, startTls: true, caFile: slapd.caFile });
+    expect(await startTls.check('oscar', 'oscar-pw')).toMatchObject({ kind: 'ok', principal: { role: 'operator' } });
+    // Without the CA the certificate is not trusted: the directory is unusable, not the login wrong.
+    const untrusted = new LdapPasswordChecker({ ...options, url: slapd.ldapsUrl });
+    expect(await untrusted.check('april', 'april-pw')).toMatchObject({ kind: 'unavailable' });
+  });
+
   it('says the directory is unavailable, not that the login is wrong, when slapd is not there', async () => {
     const ldap = new LdapPasswordChecker({ ...options, url: 'ldap://127.0.0.1:1', timeoutMs: 500 });
     expect(await ldap.check('alice', 'alice-pw')).toMatchObject({ kind: 'unavailable' });

@@ -25,6 +25,9 @@ export const GROUP_NAMES = ['kintsugi-viewers', 'kintsugi-operators', 'kintsugi-
 
 export interface Slapd {
   readonly url: string;
+  /** ldaps:// on a second port, and the CA that signed the server's certificate (PEM file). */
+  readonly ldapsUrl: string;
+  readonly caFile: string;
   stop(): Promise<void>;
 }
 
@@ -91,6 +94,12 @@ export async function startSlapd(): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'kintsugi-slapd-'));
   mkdirSync(join(dir, 'db'));
   const conf = join(dir, 'slapd.conf');
+  // A CA and a server certificate for 127.0.0.1, for ldaps:// and StartTLS.
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kintsugi test CA']);
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext']);
   writeFileSync(
     conf,
     [
@@ -100,6 +109,9 @@ export async function startSlapd(): Promise<Slapd> {
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
       `pidfile ${join(dir, 'slapd.pid')}`,
+      `TLSCACertificateFile ${join(dir, 'ca.pem')}`,
+      `TLSCertificateFile ${join(dir, 'server.pem')}`,
+      `TLSCertificateKeyFile ${join(dir, 'server.key')}`,
       'database mdb',
       'maxsize 16777216',
       `suffix "${SUFFIX}"`,
@@ -114,19 +126,24 @@ export async function startSlapd(): Promise<Slapd> {
   writeFileSync(join(dir, 'data.ldif'), ldif());
   execFileSync('/usr/sbin/slapadd', ['-f', conf, '-l', join(dir, 'data.ldif')], { stdio: 'pipe' });
   const port = await freePort();
+  const tlsPort = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
   // -d 0: stay in the foreground (the test owns the process) without debug output.
-  const child = spawn('/usr/sbin/slapd', ['-f', conf, '-h', `${url}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/sbin/slapd', ['-f', conf, '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   try {
     await waitForPort(port, child, 15_000);
+    await waitForPort(tlsPort, child, 15_000);
   } catch (err: unknown) {
     child.kill('SIGKILL');
     throw new Error(`${err instanceof Error ? err.message : String(err)}: ${stderr}`);
   }
   return {
     url,
+    ldapsUrl,
+    caFile: join(dir, 'ca.pem'),
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
