@@ -183,12 +183,12 @@ describe('closed loop through kintsugi serve', () => {
     const id = String(held['id']);
     const listed = await runCli(['restores', 'list', '--data', s.data, '--token', viewer]);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toContain(`${id}`);
+    expect(listed.stdout, listed.stderr).toContain(`${id}`);
     expect(listed.stdout).toContain('held');
     const shown = await runCli(['restores', 'show', id, '--data', s.data, '--token', viewer]);
-    expect(shown.stdout).toContain('held: alert');
+    expect(shown.stdout, `exit ${String(shown.code)}: ${shown.stderr}`).toContain('held: alert');
     const refused = await runCli(['restores', 'approve', id, '--data', s.data, '--token', viewer]);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(/403|ACC_ERR/);
     const denied = await until('the auth.denied event', async () => {
       const r = (await api(s.data, '/api/events?action=auth.denied')) as { events: { user?: { name?: string } }[] };
