@@ -8,6 +8,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { JsonObject, Mutable } from '../../parsers/event.js';
 import { readOps } from '../../parsers/ops/schema.js';
 import { JobError } from '../jobs/errors.js';
 import { opsV2Json, type OpsV2Record } from '../ops-events/record.js';
@@ -54,30 +55,30 @@ export interface RunnerEvent {
   readonly durationMs?: number;
   readonly message?: string;
   /** Fields of Kintsugi's own (job, alert, decision): kept by the reader under `recovery.details`. */
-  readonly extra?: Readonly<Record<string, unknown>>;
+  readonly extra?: JsonObject;
   /** Event time; now by default. */
   readonly timeMs?: number;
 }
 
-/** The v2 record of an event (pure; `eventId` given). */
-export function toV2Record(e: RunnerEvent, eventId: string, timeMs: number): Record<string, unknown> {
-  const rec: Record<string, unknown> = { schema: 2, time: timeMs, event_id: eventId, parent_id: e.parentId ?? null, host: { name: e.host } };
-  const os: Record<string, string> = {};
-  if (e.osVersion !== undefined) os['version'] = e.osVersion;
-  if (e.instance !== undefined) os['instance'] = e.instance;
-  if (Object.keys(os).length > 0) rec['os'] = os;
-  rec['op'] = e.op;
-  rec['status'] = e.status;
-  rec['code'] = e.code ?? 'S0000';
-  if (e.correlationId !== undefined) rec['correlation_id'] = e.correlationId;
-  if (e.user !== undefined) rec['user'] = e.user;
-  if (e.module !== undefined) rec['module'] = e.module;
-  if (e.file !== undefined) rec['file'] = { ...e.file };
-  if (e.restore !== undefined) rec['restore'] = { ...e.restore };
-  if (e.durationMs !== undefined) rec['duration_ms'] = Math.round(e.durationMs * 1000) / 1000;
-  if (e.message !== undefined) rec['message'] = e.message;
-  if (e.extra !== undefined) rec['kintsugi'] = e.extra;
-  return rec;
+/** The v2 record of an event (pure; `eventId` given), in the parsers' own record type. */
+export function toV2Record(e: RunnerEvent, eventId: string, timeMs: number): OpsV2Record {
+  const r: Mutable<OpsV2Record> = { schema: 2, timeMs, eventId, host: e.host, op: e.op, status: e.status };
+  if (e.instance !== undefined) r.instance = e.instance;
+  if (e.osVersion !== undefined) r.version = e.osVersion;
+  if (e.code !== undefined) r.code = e.code;
+  if (e.correlationId !== undefined) r.correlationId = e.correlationId;
+  if (e.parentId !== undefined && e.parentId !== null) r.parentId = e.parentId;
+  if (e.user !== undefined) r.user = e.user;
+  if (e.module !== undefined) r.module = e.module;
+  if (e.file?.path !== undefined) r.path = e.file.path;
+  if (e.file?.bytes !== undefined) r.bytes = e.file.bytes;
+  if (e.restore?.mode !== undefined) r.restoreMode = e.restore.mode;
+  if (e.restore?.snapshot !== undefined) r.snapshot = e.restore.snapshot;
+  if (e.restore?.target !== undefined) r.restoreTarget = e.restore.target;
+  if (e.durationMs !== undefined) r.durationMs = Math.round(e.durationMs * 1000) / 1000;
+  if (e.message !== undefined) r.message = e.message;
+  if (e.extra !== undefined) r.details = { kintsugi: e.extra };
+  return r;
 }
 
 export class RunnerEventLog {
@@ -103,7 +104,7 @@ export class RunnerEventLog {
   emit(e: RunnerEvent, id?: string): string {
     const timeMs = e.timeMs ?? this.now();
     const eventId = id ?? ulid(timeMs);
-    this.write(toV2Record(e, eventId, timeMs));
+    this.write(opsV2Json(toV2Record(e, eventId, timeMs)));
     return eventId;
   }
 

@@ -81,23 +81,19 @@ export const restoreRoutes: FastifyPluginAsync<RestoreRouteDeps> = async (app, {
     }
   });
 
-  app.post<{ Params: { id: string } }>('/api/restores/:id/approve', { config: { role: 'approver' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
-    try {
-      const job = runner.approve(request.params.id, request.principal.name);
-      await audit(request, 'restore.approve', job);
-      return job;
-    } catch (err: unknown) {
-      return fail(reply, err);
-    }
-  });
-
-  app.post<{ Params: { id: string } }>('/api/restores/:id/cancel', { config: { role: 'operator' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
-    try {
-      const job = runner.cancel(request.params.id, request.principal.name);
-      await audit(request, 'restore.cancel', job);
-      return job;
-    } catch (err: unknown) {
-      return fail(reply, err);
-    }
-  });
+  // Approve (approver) and cancel (operator): the same shape, the runner's own checks of the state.
+  for (const [verb, role, act] of [
+    ['approve', 'approver', (id: string, by: string) => runner.approve(id, by)],
+    ['cancel', 'operator', (id: string, by: string) => runner.cancel(id, by)],
+  ] as const) {
+    app.post<{ Params: { id: string } }>(`/api/restores/:id/${verb}`, { config: { role }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+      try {
+        const job = act(request.params.id, request.principal.name);
+        await audit(request, `restore.${verb}`, job);
+        return job;
+      } catch (err: unknown) {
+        return fail(reply, err);
+      }
+    });
+  }
 };

@@ -77,6 +77,24 @@ const CODE_RESTORE_FAILED = 'E7002';
 const CODE_NO_SNAPSHOT = 'E7003';
 const CODE_INTERRUPTED = 'E7004';
 
+type NewJob = Pick<Job, 'id' | 'trigger' | 'alert' | 'correlationId' | 'host' | 'instance' | 'module' | 'paths' | 'snapshot' | 'requestedBy' | 'approvedBy'>;
+
+/** A job as it is made: queued, nothing decided or tried yet. */
+function newJob(at: string, fields: NewJob, note: string, by?: string): Job {
+  return {
+    ...fields,
+    createdAt: at,
+    updatedAt: at,
+    state: 'queued',
+    decision: { kind: 'new', explanation: [] },
+    choice: [],
+    attempts: [],
+    events: null,
+    interruptions: 0,
+    history: [{ at, state: 'queued', note, ...(by !== undefined ? { by } : {}) }],
+  };
+}
+
 export class RestoreRunner {
   readonly store: JobStore;
   private readonly now: () => number;
@@ -141,36 +159,31 @@ export class RestoreRunner {
   }
 
   private async fromAlert(alert: Alert): Promise<Job | null> {
-    if (!this.restoreRules.has(alert.rule.id)) return null;
+    // Without an instance map there is nothing a job could restore into: no jobs at all.
+    if (!this.restoreRules.has(alert.rule.id) || this.options.instances === null) return null;
     const host = alert.host?.name ?? alert.recovery.alert.group['host'];
     if (host === undefined) return null;
     const id = `a-${alert.event.id.slice(0, 16)}`;
     const existing = this.store.get(id);
     if (existing !== undefined) return existing;
     const damage = await this.options.damage(alert);
-    const at = this.iso();
-    const job: Job = {
-      id,
-      createdAt: at,
-      updatedAt: at,
-      trigger: 'alert',
-      alert: { id: alert.event.id, rule: alert.rule.id, firstEventId: damage.firstEventId ?? alert.recovery.alert.related_event_ids[0] ?? null },
-      correlationId: alert.recovery.correlation_id,
-      host,
-      instance: alert.recovery.instance ?? 'default',
-      module: alert.recovery.module ?? null,
-      paths: [...damage.paths],
-      snapshot: null,
-      requestedBy: null,
-      approvedBy: null,
-      state: 'queued',
-      decision: { kind: 'new', explanation: [] },
-      choice: [],
-      attempts: [],
-      events: null,
-      interruptions: 0,
-      history: [{ at, state: 'queued', note: `made from alert ${alert.event.id} (${alert.rule.id}, ${alert.recovery.alert.key})` }],
-    };
+    const job = newJob(
+      this.iso(),
+      {
+        id,
+        trigger: 'alert',
+        alert: { id: alert.event.id, rule: alert.rule.id, firstEventId: damage.firstEventId ?? alert.recovery.alert.related_event_ids[0] ?? null },
+        correlationId: alert.recovery.correlation_id,
+        host,
+        instance: alert.recovery.instance ?? 'default',
+        module: alert.recovery.module ?? null,
+        paths: [...damage.paths],
+        snapshot: null,
+        requestedBy: null,
+        approvedBy: null,
+      },
+      `made from alert ${alert.event.id} (${alert.rule.id}, ${alert.recovery.alert.key})`,
+    );
     this.store.put(job);
     this.log?.info({ job: id, alert: alert.event.id, rule: alert.rule.id, host, instance: job.instance, module: job.module, paths: job.paths, correlation_id: job.correlationId }, 'restore job created from alert');
     return job;
@@ -184,30 +197,13 @@ export class RestoreRunner {
     } catch (err: unknown) {
       throw new JobError('JOB_ERR_BAD_REQUEST', err instanceof Error ? err.message : String(err));
     }
-    const at = this.iso();
     const id = `m-${ulid(this.now()).toLowerCase()}`;
-    const job: Job = {
-      id,
-      createdAt: at,
-      updatedAt: at,
-      trigger: 'manual',
-      alert: null,
-      correlationId: crypto.randomUUID(),
-      host: r.host,
-      instance: r.instance,
-      module: null,
-      paths: [...(r.paths ?? [])],
-      snapshot: r.snapshot ?? null,
-      requestedBy: r.by,
-      approvedBy: r.approved ? r.by : null,
-      state: 'queued',
-      decision: { kind: 'new', explanation: [] },
-      choice: [],
-      attempts: [],
-      events: null,
-      interruptions: 0,
-      history: [{ at, state: 'queued', by: r.by, note: `requested by ${r.by}` }],
-    };
+    const job = newJob(
+      this.iso(),
+      { id, trigger: 'manual', alert: null, correlationId: crypto.randomUUID(), host: r.host, instance: r.instance, module: null, paths: [...(r.paths ?? [])], snapshot: r.snapshot ?? null, requestedBy: r.by, approvedBy: r.approved ? r.by : null },
+      `requested by ${r.by}`,
+      r.by,
+    );
     this.store.put(job);
     this.log?.info({ job: id, host: r.host, instance: r.instance, by: r.by }, 'restore job requested');
     this.kick();

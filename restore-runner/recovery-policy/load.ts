@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { compiledOnFirstUse, errorKey } from '../../pipeline/config/schema-errors.js';
 import { parseDuration } from '../../pipeline/rules/duration.js';
 import { JobError } from '../jobs/errors.js';
+import { validateSchedule } from '../schedule/load.js';
 import { BUILT_IN_SETTINGS, type GroupSettings, type PolicyGroup, type RecoveryPolicy } from './policy.js';
 import { RecoveryPolicySchema, type RecoveryPolicyDocument } from './schema.js';
 
@@ -37,6 +38,7 @@ export function validatePolicy(doc: unknown, file: string): RecoveryPolicy {
     const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
     throw new JobError('JOB_ERR_POLICY_INVALID', file, [...new Set(problems.map((e) => `key "${errorKey('', e)}" ${describe(e)}`))].join('; '));
   }
+  const snapshots = doc.snapshots === undefined ? undefined : validateSchedule(doc.snapshots, file, 'snapshots');
   const base = settings(doc.defaults ?? {}, BUILT_IN_SETTINGS);
   const names = new Set<string>();
   const groups: PolicyGroup[] = (doc.groups ?? []).map((g, i) => {
@@ -49,7 +51,7 @@ export function validatePolicy(doc: unknown, file: string): RecoveryPolicy {
     maxConcurrentRestores: doc.max_concurrent_restores ?? 2,
     defaults: { name: 'default', hosts: ['*'], ...base },
     groups,
-    snapshots: doc.snapshots,
+    snapshots,
   };
 }
 

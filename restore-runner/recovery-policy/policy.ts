@@ -2,6 +2,8 @@
  * The recovery policy once loaded: every group with every setting filled in (the defaults'
  * values, else the built-in ones), durations in milliseconds. Pure data for the decisions.
  */
+import type { Schedule } from '../schedule/schema.js';
+
 export type RestoreTrigger = 'auto' | 'approval' | 'never';
 export type PolicyRestoreMode = 'files' | 'delta' | 'full';
 
@@ -27,8 +29,8 @@ export interface RecoveryPolicy {
   /** Hosts in no group. */
   readonly defaults: PolicyGroup;
   readonly groups: readonly PolicyGroup[];
-  /** The `snapshots:` section, untouched (restore-runner/schedule/ reads it). */
-  readonly snapshots: unknown;
+  /** The `snapshots:` section: the snapshot schedule and retention (restore-runner/schedule/). */
+  readonly snapshots: Schedule | undefined;
 }
 
 export const BUILT_IN_SETTINGS: GroupSettings = {

@@ -1,7 +1,7 @@
 /**
  * The recovery policy (YAML): per host group, what an alert may do. One schema gives the type, the
- * validator and the documentation (README.md beside it). Unknown keys are errors, except under
- * `snapshots:` (schedule and retention, restore-runner/schedule/), which is passed through whole.
+ * validator and the documentation (README.md beside it). Unknown keys are errors. `snapshots:`
+ * (schedule and retention) is checked by restore-runner/schedule/, with its own errors.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../../pipeline/rules/duration.js';
@@ -44,7 +44,7 @@ export const RecoveryPolicySchema = Type.Object(
     max_concurrent_restores: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'restores running at once, fleet-wide (default 2)' })),
     defaults: Type.Optional(Type.Object(Settings, { additionalProperties: false, description: 'settings of hosts in no group, and of keys a group leaves out' })),
     groups: Type.Optional(Type.Array(Group, { description: 'host groups, first match wins' })),
-    snapshots: Type.Optional(Type.Unknown({ description: 'schedule and retention of snapshots (restore-runner/schedule/); passed through' })),
+    snapshots: Type.Optional(Type.Unknown({ description: 'the snapshot schedule and retention: checked by restore-runner/schedule/ (its errors are RST_ERR_SCHEDULE_INVALID)' })),
   },
   { additionalProperties: false },
 );

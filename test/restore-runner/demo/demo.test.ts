@@ -71,8 +71,15 @@ describe('the demo', () => {
     expect(readFileSync(join(layout.root(osB), layout.modulePath(osB, DAMAGED.module))).equals(moduleBytes(osB, DAMAGED.module))).toBe(true);
 
     // The trace URL answers (anonymous viewer in the demo) with detection and repair.
-    const body = (await (await fetch(trace[1] ?? '')).json()) as { nodes: { event: { event: { action: string } } }[] };
-    const actions = body.nodes.map((n) => n.event.event.action);
+    // The runner's events reach the store when the service has followed its log (soon after).
+    const end = Date.now() + 60_000;
+    let actions: string[] = [];
+    while (actions.at(-1) !== 'restore.end' && Date.now() < end) {
+      const r = await fetch(trace[1] ?? '');
+      const body = r.ok ? ((await r.json()) as { nodes: { event: { event: { action: string } } }[] }) : { nodes: [] };
+      actions = body.nodes.map((n) => n.event.event.action);
+      if (actions.at(-1) !== 'restore.end') await new Promise((res) => setTimeout(res, 200));
+    }
     expect(actions[0]).toBe('integrity.verify');
     expect(actions.at(-1)).toBe('restore.end');
 

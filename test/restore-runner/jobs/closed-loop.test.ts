@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { serviceAuthHeaders } from '../../../pipeline/access/service-token.js';
+import { TokenFile, TOKENS_FILE } from '../../../pipeline/access/token-store.js';
 import { ulid } from '../../../restore-runner/events/ulid.js';
 import { CLI, runCli } from '../../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
@@ -26,7 +27,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -102,7 +103,7 @@ describe('closed loop through kintsugi serve', () => {
     const damaged = Buffer.alloc(20_000, 'CORRUPT');
     const log = join(s.data, 'runner', 'ops.jsonl');
     const first = serve(s.config);
-    await until('restore.start in the runner log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"restore.start"') ? true : undefined), 60_000, 5);
+    await until('restore.start in the runner log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"restore.start"') ? true : undefined), 240_000, 5);
     first.kill('SIGKILL');
     await stopped(first);
     const [killed] = jobs(s.data);
@@ -128,7 +129,7 @@ describe('closed loop through kintsugi serve', () => {
     expect(actions.filter((a) => a === 'restore.end')).toHaveLength(1);
     second.kill('SIGINT');
     expect(await stopped(second)).toBe(0);
-  }, 180_000);
+  }, 480_000);
 
   it('logs → alert → job → verified restore of the chosen instance → runner events in the store, one trace', async () => {
     const t0 = Date.now() - 3_600_000;
@@ -155,7 +156,7 @@ describe('closed loop through kintsugi serve', () => {
 
     child.kill('SIGINT');
     expect(await stopped(child)).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('blast-radius guard: the same module corrupt on 5 hosts raises the fleet alert and no automated restore runs', async () => {
     const t0 = Date.now() - 1_800_000;
@@ -176,18 +177,18 @@ describe('closed loop through kintsugi serve', () => {
 
     // The commands: a viewer may list and show but not approve (refused, stored as auth.denied);
     // an approver's approval releases the hold and the restore runs.
-    const token = async (name: string, role: string): Promise<string> => (await runCli(['tokens', 'create', '--name', name, '--role', role, '--data', s.data])).stdout.trim();
-    const viewer = await token('vera', 'viewer');
-    const approver = await token('alice', 'approver');
+    const tokens = new TokenFile(join(s.data, TOKENS_FILE));
+    const viewer = tokens.create('vera', 'viewer').token;
+    const approver = tokens.create('alice', 'approver').token;
     const id = String(held['id']);
     const listed = await runCli(['restores', 'list', '--data', s.data, '--token', viewer]);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toContain(`${id}`);
+    expect(listed.stdout, listed.stderr).toContain(`${id}`);
     expect(listed.stdout).toContain('held');
     const shown = await runCli(['restores', 'show', id, '--data', s.data, '--token', viewer]);
-    expect(shown.stdout).toContain('held: alert');
+    expect(shown.stdout, `exit ${String(shown.code)}: ${shown.stderr}`).toContain('held: alert');
     const refused = await runCli(['restores', 'approve', id, '--data', s.data, '--token', viewer]);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(/403|ACC_ERR/);
     const denied = await until('the auth.denied event', async () => {
       const r = (await api(s.data, '/api/events?action=auth.denied')) as { events: { user?: { name?: string } }[] };
@@ -205,5 +206,5 @@ describe('closed loop through kintsugi serve', () => {
     expect(bad.stderr).toContain('JOB_ERR_BAD_REQUEST');
     child.kill('SIGINT');
     expect(await stopped(child)).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });

@@ -67,11 +67,11 @@ describe('recovery policy decisions (golden)', () => {
 });
 
 describe('recovery policy file', () => {
-  it('fills every group from the defaults and keeps the snapshots section whole', () => {
+  it('fills every group from the defaults and reads the snapshots section (the schedule)', () => {
     expect(db.cooldown).toBe('30m');
     expect(db.cooldownMs).toBe(1_800_000);
     expect(lab.mode).toBe('files');
-    expect(policy.snapshots).toEqual({ schedule: 'nightly', anything: ['passed', 'through'] });
+    expect(policy.snapshots).toEqual({ every: 'nightly', window: { start: '01:00', end: '05:00', timeZone: 'Europe/Berlin' }, retention: { last: 3, daily: 7 } });
   });
   it.each([
     [{ version: 2 }, 'key "version"'],
@@ -88,6 +88,12 @@ describe('recovery policy file', () => {
       expect((err as Error).message).toContain('p.yaml');
       expect((err as Error).message).toContain(text);
     }
+  });
+  it.each([
+    [{ version: 1, snapshots: { every: 'nightly' } }, 'key "snapshots.window" is required with every: nightly'],
+    [{ version: 1, snapshots: { every: '6h', retension: {} } }, 'key "snapshots.retension" is not a known key'],
+  ])('refuses a bad snapshots section %j with the schedule\'s error, naming the key', (doc, text) => {
+    expect(() => validatePolicy(doc, 'p.yaml')).toThrow(expect.objectContaining({ code: 'RST_ERR_SCHEDULE_INVALID', message: expect.stringContaining(text) }));
   });
   it('a missing file is JOB_ERR_POLICY_READ', () => {
     expect(() => loadPolicy(here('nope.yaml'))).toThrow(/JOB_ERR|Cannot read the recovery policy/);
