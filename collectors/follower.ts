@@ -20,6 +20,9 @@ import { fingerprintFile } from './identity.js';
 import type { Sink } from './sink.js';
 import { parserSource, SILENT_LOG, type Log, type SourceConfig } from './source.js';
 
+/** Batches one file may commit in one poll before the follower moves on to the others. */
+const MAX_BATCHES_PER_POLL = 16;
+
 export interface FollowerOptions {
   readonly pollIntervalMs?: number;
   /** Bytes read from one file before its items are committed. */
@@ -203,6 +206,7 @@ export class FileFollower {
     const buffer = Buffer.alloc(Math.min(this.batchBytes, 1 << 20));
     let items: ParsedItem[] = [];
     let batch = 0;
+    let batches = 0;
     let grew = false;
     for (;;) {
       let bytesRead: number;
@@ -225,6 +229,9 @@ export class FileFollower {
         await this.commit(t, items);
         items = [];
         batch = 0;
+        // A file that grows as fast as it is read must not hold the poll: the other files wait,
+        // and the checkpoints are written only when a poll ends.
+        if (++batches >= MAX_BATCHES_PER_POLL) break;
       }
     }
     const now = Date.now();
@@ -233,8 +240,24 @@ export class FileFollower {
     await this.commit(t, items);
   }
 
+  /** Back to the last checkpoint of this file (or its start): position and parser context. */
+  private rewind(t: Tracked): void {
+    const saved = this.checkpoints.get(this.config.name, t.fingerprint);
+    t.position = saved?.offset ?? 0;
+    t.reader = new RecordReader(this.config.format, parserSource(this.config, t.path), saved?.context ?? initialContext(this.config.format));
+  }
+
   private async commit(t: Tracked, items: readonly ParsedItem[]): Promise<void> {
-    if (items.length > 0) await this.sink.write(items);
+    if (items.length > 0) {
+      try {
+        await this.sink.write(items);
+      } catch (err: unknown) {
+        // The sink took nothing we can rely on: go back to the last committed point, so that the
+        // next poll reads these records again instead of going on past them.
+        this.rewind(t);
+        throw err;
+      }
+    }
     const saved = this.checkpoints.get(this.config.name, t.fingerprint);
     if (saved !== undefined && saved.offset === t.reader.consumedOffset && saved.path === t.path) return;
     this.checkpoints.set({

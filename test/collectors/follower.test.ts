@@ -14,6 +14,19 @@ import { FileFollower } from '../../collectors/follower.js';
 import type { SourceConfig } from '../../collectors/source.js';
 import { MapSink, expectedIds, rlogRecord } from './helpers.js';
 
+/** A sink whose first write fails, as a store that is briefly unavailable. */
+class FailingOnceSink extends MapSink {
+  private failed = false;
+
+  override async write(items: Parameters<MapSink['write']>[0]): Promise<void> {
+    if (!this.failed) {
+      this.failed = true;
+      throw new Error('store unavailable');
+    }
+    await super.write(items);
+  }
+}
+
 function workdir(): string {
   return mkdtempSync(join(tmpdir(), 'kintsugi-follow-'));
 }
@@ -169,6 +182,41 @@ describe('FileFollower', () => {
     expect(sink.ids()).toEqual(expectedIds([log], 'rlog', 'h'));
     const reasons = [...sink.byId.values()].flatMap((i) => (i.kind === 'dead-letter' ? [i.deadLetter.error.type] : []));
     expect(reasons.sort()).toEqual(['line-too-long', 'nul-byte']);
+  });
+
+  it('reads again what a failed sink write did not take: nothing lost, nothing doubled', async () => {
+    const dir = workdir();
+    const log = join(dir, 'recovery.log');
+    writeFileSync(log, '[2026-03-14 02:00:00] SESSION START version=3.2.7 host=db-1 session=s1\n');
+    for (let i = 0; i < 50; i++) appendFileSync(log, rlogRecord(i, 's1'));
+    const sink = new FailingOnceSink();
+    const { f } = await follower(dir, sink);
+    await expect(f.pollOnce()).rejects.toThrow('store unavailable');
+    expect(sink.byId.size).toBe(0);
+    appendFileSync(log, rlogRecord(50, 's1'));
+    await f.pollOnce();
+    expect(sink.ids()).toEqual(expectedIds([log], 'rlog', 'h'));
+    const check = [...sink.byId.values()].find((i) => i.kind === 'event' && i.event.event.action === 'check.file');
+    expect(check?.kind === 'event' && check.event.recovery.session).toBe('s1');
+    await f.stop();
+  });
+
+  it('a file that keeps growing does not hold the others: each poll reads a bounded share', async () => {
+    const dir = workdir();
+    const big = join(dir, 'recovery.log');
+    const small = join(dir, 'recovery.log.other');
+    writeFileSync(big, '[2026-03-14 02:00:00] SESSION START version=3.2.7 host=db-1 session=s1\n' + Array.from({ length: 4000 }, (_, i) => rlogRecord(i, 's1')).join(''));
+    writeFileSync(small, '[2026-03-14 03:00:00] SESSION START version=3.2.7 host=db-2 session=s2\n' + rlogRecord(1, 's2'));
+    const sink = new MapSink();
+    const checkpoints = await CheckpointStore.open(join(dir, 'data', 'checkpoints.json'));
+    const f = new FileFollower({ name: 'test', paths: [join(dir, 'recovery.log*')], format: 'rlog', host: 'h' }, checkpoints, sink, { idleFlushMs: 0, batchBytes: 4096 });
+    await f.pollOnce();
+    // The first poll took 16 batches of the big file, and all of the small one.
+    expect(sink.received).toBeLessThan(4001);
+    expect([...sink.byId.values()].some((i) => i.kind === 'event' && i.event.recovery.session === 's2')).toBe(true);
+    for (let i = 0; i < 50 && sink.byId.size < expectedIds([big, small], 'rlog', 'h').length; i++) await f.pollOnce();
+    expect(sink.ids()).toEqual(expectedIds([big, small], 'rlog', 'h'));
+    await f.stop();
   });
 
   it('follows OPS files the same way', async () => {
