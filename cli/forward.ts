@@ -8,7 +8,6 @@ import type { Config } from '../pipeline/config/schema.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { PipelineError } from '../pipeline/errors.js';
 import { TransportError } from '../pipeline/transport/errors.js';
-import { Forwarder } from '../pipeline/transport/forwarder.js';
 import { kafkaSettings, type KafkaSettings } from '../pipeline/transport/settings.js';
 import { FORMATS, type Format } from '../parsers/reader.js';
 import { isValidZone } from '../parsers/rlog/timestamp.js';
@@ -82,6 +81,9 @@ export function registerForwardCommand(program: Command): void {
       if (sources.length === 0) return usage(new TransportError('TRN_ERR_NO_SOURCES').message);
       const logger = pino({ base: { service: 'kintsugi-forward' } }, pino.destination(2));
       const f = config?.followers ?? {};
+      // kafkajs loads only when forwarding: `serve` starts OpenTelemetry before it, so that its
+      // instrumentation patches the client, and every other command starts faster.
+      const { Forwarder } = await import('../pipeline/transport/forwarder.js');
       const forwarder = new Forwarder({
         sources,
         settings,
