@@ -6,6 +6,8 @@
 import type { EcsCategory, EcsType, EventFields, JsonValue, Mutable, Outcome, RecoveryEvent, RecoveryFields } from '../event.js';
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
 import { displayText } from '../text.js';
+import { isoTime } from '../iso-time.js';
+import { hostOf, logFileOf } from '../shared-fields.js';
 import { DURATION, type Detail, type Kv, type LineAst } from './ast.js';
 import { instantMs, toInstant } from './timestamp.js';
 
@@ -191,31 +193,6 @@ export function sessionOfRecord(ast: LineAst, current: RlogSession | null): Rlog
   const r = ast.body.record;
   if (r.kind !== 'session.start') return current;
   return { id: kvString(r.kv, 'session') ?? '', host: kvString(r.kv, 'host') ?? '', version: kvString(r.kv, 'version') ?? '' };
-}
-
-// Records come many to a second: the text of the last second is reused, the milliseconds added.
-let lastSecond = NaN;
-let lastPrefix = '';
-function isoTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-  }
-  const frac = ms - second * 1000;
-  return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
-}
-
-// Events of one session and one source share their host and log file objects (frozen).
-let lastHost: RecoveryEvent['host'] = Object.freeze({ name: '', os: Object.freeze({ version: '' }) });
-function hostOf(name: string, version: string): RecoveryEvent['host'] {
-  if (lastHost.name !== name || lastHost.os.version !== version) lastHost = Object.freeze({ name, os: Object.freeze({ version }) });
-  return lastHost;
-}
-let lastLogFile: { readonly path: string } = Object.freeze({ path: '' });
-function logFileOf(path: string): { readonly path: string } {
-  if (lastLogFile.path !== path) lastLogFile = Object.freeze({ path });
-  return lastLogFile;
 }
 
 export function normalizeRecord(input: RecordInput, session: RlogSession | null, source: RlogSource): RecordResult {
