@@ -5,6 +5,7 @@
 import nearley from 'nearley';
 import grammar from './grammar.gen.js';
 import { rlogLexer } from './lexer.js';
+import { isAscii } from '../text.js';
 import { timestamp as toTimestampToken, type LineAst, type RecordAst, type SharedBody, type Token, type TimestampToken } from './ast.js';
 
 export type RecordLineResult =
@@ -117,8 +118,6 @@ function remember(length: number, key: string, value: SharedBody): void {
   youngSize++;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 export function parseRecordLine(line: string): RecordLineResult {
   rlogLexer.reset(line);
   const first = rlogLexer.next();
@@ -133,7 +132,7 @@ export function parseRecordLine(line: string): RecordLineResult {
     if (body === undefined) {
       const result = parseWithGrammar(line, length);
       if (!result.ok) return result;
-      body = { fallback: result.fallback, record: result.record, ascii: ASCII.test(key), derived: undefined };
+      body = { fallback: result.fallback, record: result.record, ascii: isAscii(key), derived: undefined };
       remember(length, key, body);
     }
     return { ok: true, ast: { line, timestamp: toTimestampToken(first), body } };
