@@ -60,10 +60,10 @@ export interface IngestProgress {
 // Bounded so that one batch in flight keeps the heap small (a batch of 20,000 held 160 MB).
 const BATCH_ITEMS = 5_000;
 /**
- * Staged text is a string per part, not object graphs (20,000 events hold about 20 MB): larger batches
- * mean fewer commits and fewer duplicate checks, each of which reads every stored id.
+ * Staged events are UTF-8 texts, not object graphs (20,000 events hold about 20 MB): larger
+ * batches mean fewer commits and fewer duplicate checks, each of which reads every stored id.
  */
-const COLUMN_BATCH_ITEMS = 20_000;
+const STAGED_BATCH_ITEMS = 20_000;
 
 export async function ingestFiles(
   files: readonly string[],
@@ -176,7 +176,7 @@ async function stageFile(
     for (const d of piece.deadLetters) dead.push(d);
     rows += piece.staged.rows;
     received += piece.received;
-    if (rows + dead.length >= COLUMN_BATCH_ITEMS) await write(end);
+    if (rows + dead.length >= STAGED_BATCH_ITEMS) await write(end);
   });
   await write(lastEnd);
   await writing;
