@@ -8,10 +8,10 @@
  *   trace_ranges  per correlation id hash, the seq ranges holding its events
  *   kintsugi_meta key/value: schema_version
  *
- * Writes: a batch is checked in JavaScript, appended in data chunks through DuckDB's appender
- * into a temporary staging table (each event as its document plus one string packing its 15
- * filter fields, see STAGE_COLUMNS), then unpacked and moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on the
- * md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
+ * Writes: a batch is checked and packed in JavaScript (staged-events.ts: UTF-8 texts of 512
+ * events, made here or in a parse worker), appended through DuckDB's appender into a temporary
+ * staging table (STAGE_COLUMNS), then split and moved with `INSERT ... SELECT ... WHERE NOT
+ * EXISTS` (an anti-join on the md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
  * (DuckDB's ART index costs memory and did not speed point lookups here). Reads use a second
  * connection, so they see committed batches only. Every value from a caller is a bound
  * parameter, never SQL text; the only numbers written into SQL text are placeholders.
@@ -22,13 +22,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BIGINT,
-  DOUBLE,
   DuckDBConnection,
-  DuckDBDataChunk,
   DuckDBInstance,
-  INTEGER,
   VARCHAR,
-  type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { DeadLetter, RecoveryEvent } from '../../parsers/event.js';
