@@ -18,7 +18,7 @@
  * Options: --rate N (events/s), --seconds N (each phase, default 8), --no-readme.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RecoveryEvent } from '../../parsers/event.js';
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     const unselected = await catchUp(join(root, 'evaluating'), join(root, 'catch-up-all'), false);
     const l = withRules.latencies;
     const lines = [
-      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`,
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(', ')}`,
       `target ingest: ${fmt(RATE)} events/s in batches every ${TICK_MS} ms, ${SECONDS} s per phase`,
       `ingest without the evaluator: ${fmt((base.written / base.ms) * 1000)} events/s committed`,
       `ingest with the evaluator:    ${fmt((withRules.written / withRules.ms) * 1000)} events/s committed`,
