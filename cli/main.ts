@@ -6,12 +6,16 @@
 import { Command, CommanderError } from 'commander';
 import { registerAlertsCommand } from './alerts.js';
 import { registerDashboardsCommand } from './dashboards.js';
+import { registerForwardCommand } from './forward.js';
 import { registerIngestCommand } from './ingest.js';
 import { registerParseCommand } from './parse.js';
 import { registerQueryCommand } from './query.js';
 import { registerRulesCommand } from './rules.js';
 import { registerServeCommand } from './serve.js';
+import { registerTokensCommand } from './tokens.js';
 import { registerRestoreCommands } from '../restore-runner/cli.js';
+import { registerRestoresCommand } from './restores.js';
+import { registerDemoCommand } from './demo.js';
 import { EXIT } from './exit.js';
 
 // A reader that went away (`kintsugi query ... | head`) is not an error.
@@ -28,12 +32,16 @@ const program = new Command('kintsugi')
 
 registerParseCommand(program);
 registerServeCommand(program);
+registerForwardCommand(program);
 registerIngestCommand(program);
 registerQueryCommand(program);
 registerRulesCommand(program);
 registerAlertsCommand(program);
 registerDashboardsCommand(program);
+registerTokensCommand(program);
 registerRestoreCommands(program);
+registerRestoresCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

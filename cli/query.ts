@@ -155,7 +155,7 @@ function printTree(trace: Trace): void {
     if (node === undefined || printed.has(id)) return;
     printed.add(id);
     const e = node.event;
-    const parent = node.parent.kind === 'absent' ? `  (parent ${node.parent.parentId} not stored)` : '';
+    const parent = node.parent.kind === 'absent' ? `  (parent ${node.parent.parentId} not in this trace: another correlation id, or not stored)` : '';
     write(`${e['@timestamp']}  ${'  '.repeat(depth)}${e.event.action} ${e.recovery.status ?? ''} ${e.host.name}${e.file?.path !== undefined ? ` ${e.file.path}` : ''}  [${e.event.id}]${parent}`);
     for (const child of node.children) visit(child, depth + 1);
   };

@@ -10,6 +10,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
+import { inSpanSync } from '../pipeline/telemetry/spans.js';
 import type { ParsedItem } from '../parsers/event.js';
 import { initialContext, RecordReader } from '../parsers/reader.js';
 import type { CheckpointStore } from './checkpoint.js';
@@ -213,7 +214,12 @@ export class FileFollower {
       if (bytesRead === 0) break;
       grew = true;
       t.position += bytesRead;
-      for (const item of t.reader.push(buffer.subarray(0, bytesRead))) items.push(item);
+      const parsed = inSpanSync('parse', { 'kintsugi.source': this.config.name, 'kintsugi.format': this.config.format, 'kintsugi.bytes': bytesRead }, (span) => {
+        const out = t.reader.push(buffer.subarray(0, bytesRead));
+        span.setAttribute('kintsugi.items', out.length);
+        return out;
+      });
+      for (const item of parsed) items.push(item);
       batch += bytesRead;
       if (batch >= this.batchBytes) {
         await this.commit(t, items);

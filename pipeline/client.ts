@@ -3,6 +3,8 @@
  * one process open a store file). Answers in the store's own result shapes.
  */
 import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
+import { dirname } from 'node:path';
+import { serviceAuthHeaders } from './access/service-token.js';
 import { PipelineError } from './errors.js';
 import type { Trace, WriteCounts } from './store/event-store.js';
 
@@ -21,10 +23,18 @@ export class ServiceClient {
     private readonly serviceFile: string,
   ) {}
 
+  /** Any route of the API, answered with its JSON body (the commands of other parts: `kintsugi restores`). */
+  send(path: string, init?: RequestInit): Promise<unknown> {
+    return this.request(path, init);
+  }
+
   private async request(path: string, init?: RequestInit): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, init);
+      // The service's own token (service-token.ts): this command works on the same data folder.
+      const headers = new Headers(init?.headers);
+      for (const [k, v] of Object.entries(serviceAuthHeaders(dirname(this.serviceFile)))) if (!headers.has(k)) headers.set(k, v);
+      response = await fetch(`${this.url}${path}`, { ...init, headers });
     } catch (err: unknown) {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
       throw new PipelineError('PIP_ERR_SERVICE_UNREACHABLE', this.url, cause, this.serviceFile);

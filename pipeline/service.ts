@@ -12,8 +12,11 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { CheckpointStore } from '../collectors/checkpoint.js';
 import { FileFollower } from '../collectors/follower.js';
 import type { Log } from '../collectors/source.js';
+import { accessFromConfig } from './access/from-config.js';
+import { removeServiceToken } from './access/service-token.js';
 import { DuckDbAlertStore } from './alerts/duckdb-store.js';
 import { AlertEvaluator } from './alerts/evaluator.js';
+import { sourceResolver } from './api/replay.js';
 import { buildApi } from './api/server.js';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_STORE_MEMORY_LIMIT, type Config } from './config/schema.js';
 import { PipelineError } from './errors.js';
@@ -23,6 +26,10 @@ import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
 import type { EventStore } from './store/event-store.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
+import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
+import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
+import { KafkaWorkers } from './transport/kafka-workers.js';
+import type { KafkaSettings } from './transport/settings.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -57,13 +64,24 @@ export function runningService(dataDir: string): ServiceInfo | null {
   return { pid: parsed.pid, url: parsed.url, started: 'started' in parsed && typeof parsed.started === 'string' ? parsed.started : '' };
 }
 
+function readTlsFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err: unknown) {
+    throw new PipelineError('PIP_ERR_CONFIG_READ', path, err instanceof Error ? err.message : String(err));
+  }
+}
+
 export class Service {
   private store: EventStore | null = null;
   private alerts: DuckDbAlertStore | null = null;
   private evaluator: AlertEvaluator | null = null;
+  /** The restore runner (restore-runner/jobs/): alerts become verified restores. */
+  runner: RestoreRunner | null = null;
   private telemetry: Telemetry | null = null;
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
+  private workers: KafkaWorkers | null = null;
   private stopping: Promise<void> | null = null;
   url = '';
 
@@ -72,7 +90,13 @@ export class Service {
     readonly dataDir: string,
     private readonly log: Log,
     private readonly requestLogger?: FastifyBaseLogger,
-  ) {}
+    /** Started by the caller before anything else (cli/serve.ts); else started here. */
+    telemetry?: Telemetry,
+    /** The Kafka transport: workers consume the topics instead of followers reading files. */
+    private readonly kafka: KafkaSettings | null = null,
+  ) {
+    this.telemetry = telemetry ?? null;
+  }
 
   async start(): Promise<string> {
     const data = resolve(this.dataDir);
@@ -86,7 +110,9 @@ export class Service {
 
     // The rules first: a bad rules file stops the start before any file is opened.
     const rules = mergeRules([...(this.config.rules?.defaults === false ? [] : [loadDefaultRules()]), ...(this.config.rules?.files ?? []).map((f) => loadRules(f))]);
-    this.telemetry = startTelemetry();
+    const otlp = this.config.telemetry?.otlp;
+    this.telemetry ??= startTelemetry(otlp !== undefined ? { otlp } : {});
+    const instruments = this.telemetry.instruments;
     const store = await DuckDbEventStore.open({
       dataDir: data,
       memoryLimit: this.config.store?.memoryLimit ?? DEFAULT_STORE_MEMORY_LIMIT,
@@ -95,11 +121,24 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb); the evaluator follows the committed events.
     this.alerts = await DuckDbAlertStore.open({ dataDir: data });
-    this.evaluator = new AlertEvaluator(store, this.alerts, rules, { log: this.log });
+    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
+    this.runner = runner;
+    this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
+      log: this.log,
+      onChanges: (changes) => {
+        for (const c of changes) instruments.alertChanges.add(1, { rule: c.alert.rule.id, change: c.kind });
+        void runner
+          .onAlertChanges(changes)
+          .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
+      },
+    });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);
     const f = this.config.followers ?? {};
-    this.followers = this.config.sources.map(
+    // On the Kafka transport the files are the forwarders' (kintsugi forward): serve consumes.
+    if (this.kafka !== null) this.workers = new KafkaWorkers(this.kafka, store, this.log, this.telemetry.instruments);
+    // The runner's own events come back in like any 4.2 host's.
+    this.followers = [...(this.kafka !== null ? [] : this.config.sources), runnerSource(data)].map(
       (source) =>
         new FileFollower(source, checkpoints, sink, {
           log: this.log,
@@ -112,7 +151,19 @@ export class Service {
       for (const follower of this.followers) result.observe(follower.lagBytes(), { source: follower.config.name });
     });
 
-    this.api = await buildApi({ store, alerts: this.alerts, telemetry: this.telemetry, lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0), ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}) });
+    const access = accessFromConfig(this.config.access, data, store, (fields, message) => this.log.error(fields, message), (reason) => instruments.authDenied.add(1, { reason }));
+    const tls = this.config.api?.tls;
+    this.api = await buildApi({
+      access,
+      ...(tls !== undefined ? { tls: { cert: readTlsFile(tls.cert), key: readTlsFile(tls.key) } } : {}),
+      store,
+      sourceOf: sourceResolver(this.config.sources),
+      alerts: this.alerts,
+      restores: runner,
+      telemetry: this.telemetry,
+      lagBytes: () => this.followers.reduce((n, x) => n + x.lagBytes(), 0),
+      ...(this.requestLogger !== undefined ? { logger: this.requestLogger } : {}),
+    });
     const host = this.config.api?.host ?? DEFAULT_API_HOST;
     const port = this.config.api?.port ?? DEFAULT_API_PORT;
     try {
@@ -123,29 +174,37 @@ export class Service {
     }
     const address = this.api.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    this.url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    // Consuming before service.json says the service is up: a caller that sees it can rely on it.
+    await this.workers?.start();
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
     evaluator.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'alert evaluator stopped'));
+    runner.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner stopped'));
     for (const follower of this.followers) {
       follower.start().catch((err: unknown) => this.log.error({ source: follower.config.name, err: String(err) }, 'follower stopped'));
     }
     return this.url;
   }
 
-  /** Followers first (their checkpoints flushed), then the API, then the store. Idempotent. */
+  /** Followers and workers first (checkpoints and offsets committed), then the API, then the store. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
+      await this.workers?.stop();
       await this.evaluator?.stop();
+      await this.runner?.stop();
       await this.api?.close();
       await this.alerts?.close();
       await this.store?.close();
       await this.telemetry?.shutdown();
       const file = join(resolve(this.dataDir), SERVICE_FILE);
       const info = runningService(resolve(this.dataDir));
-      if (info === null || info.pid === process.pid) rmSync(file, { force: true });
+      if (info === null || info.pid === process.pid) {
+        rmSync(file, { force: true });
+        removeServiceToken(resolve(this.dataDir));
+      }
       this.log.info({}, 'kintsugi stopped');
     })();
     return this.stopping;

@@ -24,7 +24,9 @@ import { readManifest } from './snapshot/content.js';
 import { createImageSnapshot } from './snapshot/create-image.js';
 import { createTreeSnapshot } from './snapshot/create-tree.js';
 import { listSnapshots, matches, resolveSnapshot, type SnapshotFilter } from './snapshot/load.js';
-import { verifyRepository } from './verify/verify.js';
+import { verifyRepository, type VerifyHint } from './verify/verify.js';
+import { forgetSnapshots } from './snapshot/commit.js';
+import { upgradeRepository } from './snapshot/upgrade.js';
 
 type Opts = Readonly<Record<string, unknown>>;
 
@@ -112,16 +114,20 @@ function restoreText(r: RestoreReport): string {
   } else {
     lines.push(`${r.dryRun ? 'would write' : 'wrote'} ${r.filesWritten} file(s), ${r.bytesWritten} bytes (${formatBytes(r.bytesWritten)}); ${r.filesUnchanged} unchanged; ${r.entriesRemoved} removed`);
   }
+  for (const n of r.notes ?? []) lines.push(`note: ${n}`);
   if (r.resumedFrom !== null) lines.push(`resumed an interrupted restore${r.kind === 'image' ? ` at block ${r.resumedFrom}` : ''}`);
   return lines.join('\n');
 }
 
+const LS_TYPE: Readonly<Record<TreeNode['type'], string>> = { file: '-', hardlink: '-', symlink: 'l', dir: 'd', fifo: 'p', chardev: 'c', blockdev: 'b' };
+
 function nodeLine(n: TreeNode): string {
-  const mode = n.type === 'symlink' ? 'lrwxrwxrwx' : `${n.type === 'dir' ? 'd' : '-'}${(n.type === 'hardlink' ? 0 : n.mode).toString(8).padStart(4, '0')}`;
-  const size = n.type === 'file' ? String(n.size) : '-';
+  const mode = n.type === 'symlink' ? 'lrwxrwxrwx' : `${LS_TYPE[n.type]}${(n.type === 'hardlink' ? 0 : n.mode).toString(8).padStart(4, '0')}`;
+  const size = n.type === 'file' ? String(n.size) : n.type === 'chardev' || n.type === 'blockdev' ? `${n.major},${n.minor}` : '-';
   const extra = n.type === 'symlink' ? ` -> ${rawToDisplay(n.target)}` : n.type === 'hardlink' ? ` => ${rawToDisplay(n.linkTo)}` : '';
   const time = new Date(Number(n.mtimeNs / 1_000_000n)).toISOString();
-  return `${mode} ${n.uid}:${n.gid} ${size.padStart(12)} ${time} ${rawToDisplay(n.path)}${n.type === 'dir' ? '/' : ''}${extra}`;
+  const xattrs = n.xattrs === undefined ? '' : ` [${n.xattrs.map((x) => rawToDisplay(x.name)).join(' ')}]`;
+  return `${mode} ${n.uid}:${n.gid} ${size.padStart(12)} ${time} ${n.path === '' ? '.' : rawToDisplay(n.path)}${n.type === 'dir' ? '/' : ''}${extra}${xattrs}`;
 }
 
 export function registerRestoreCommands(program: Command): void {
@@ -143,6 +149,25 @@ export function registerRestoreCommands(program: Command): void {
         });
         if (optBool(o, 'json')) out(JSON.stringify({ repository: repo.dir, id: repo.config.id, keyId: repo.config.keyId, publicKey: repo.publicKeyPath }));
         else out(`created repository ${repo.config.id} at ${repo.dir}\nsigning key id ${repo.config.keyId}\npublic key: ${repo.publicKeyPath} (copy it to the hosts that restore, and pass it as --trust-key)`);
+      }),
+    );
+
+  repoCmd
+    .command('upgrade')
+    .description('Make a format version 1 repository version 2: write a signed snapshot log of every snapshot that verifies (those that do not are listed and left out)')
+    .addOption(repoOption())
+    .option('--signing-key <file>', 'private signing key (default: <repo>/keys/signing.pem)')
+    .addOption(jsonOption())
+    .action(
+      action(async (o) => {
+        const repo = Repository.open(reqStr(o, 'repo', '--repo'));
+        const r = await withLock(repo.dir, 'exclusive', 'repo upgrade', () => upgradeRepository(repo, repo.signingKey(optStr(o, 'signingKey'))));
+        if (optBool(o, 'json')) out(JSON.stringify({ ...r, refused: r.refused.map((e) => ({ code: e.code, message: e.message })) }));
+        else {
+          out(r.from === r.to ? `repository is already format version ${r.to}` : `upgraded from format version ${r.from} to ${r.to}: ${r.logged.length} snapshot(s) in the signed log`);
+          for (const e of r.refused) out(`left out (does not verify): ${e.code}: ${e.message}`);
+        }
+        return r.refused.length > 0 ? EXIT.FAILURE : EXIT.OK;
       }),
     );
 
@@ -188,6 +213,7 @@ export function registerRestoreCommands(program: Command): void {
           optStr(o, 'kind') === 'image' ? createImageSnapshot(repo, opts) : createTreeSnapshot(repo, opts),
         );
         const secs = (Date.now() - started) / 1000;
+        for (const n of r.notes ?? []) process.stderr.write(`kintsugi: note: ${n}\n`);
         const s = r.payload.summary;
         if (optBool(o, 'json')) out(JSON.stringify({ id: r.id, seconds: secs, parent: r.payload.parent, summary: s }));
         else {
@@ -212,7 +238,7 @@ export function registerRestoreCommands(program: Command): void {
     .action(
       action((o) => {
         const repo = Repository.open(reqStr(o, 'repo', '--repo'));
-        const { records, errors } = listSnapshots(repo, trusted(repo, o));
+        const { records, errors, log } = listSnapshots(repo, trusted(repo, o));
         const f = filterOf(o);
         const hits = records.filter((r) => matches(r.payload, f));
         for (const e of errors) process.stderr.write(`kintsugi: ${e.code}: ${e.message}\n`);
@@ -224,7 +250,7 @@ export function registerRestoreCommands(program: Command): void {
             const p = r.payload;
             out(`${shortId(r.id)}  ${p.time}  ${p.kind.padEnd(5)}  ${`${p.host}${p.instance === null ? '' : ` / ${p.instance}`}`.padEnd(30)} ${formatBytes(p.summary.bytes).padStart(10)}  ${p.tags.join(',')}`);
           }
-          out(`${hits.length} snapshot(s)`);
+          out(`${hits.length} snapshot(s)${log === null ? '' : `; snapshot log head: seq ${log.seq}, ${log.head} (pin it to notice a rollback)`}`);
         }
         return errors.length > 0 ? EXIT.FAILURE : EXIT.OK;
       }),
@@ -270,7 +296,7 @@ export function registerRestoreCommands(program: Command): void {
         else {
           out(`checked ${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s)${optBool(o, 'readData') ? `, read ${formatBytes(report.bytesRead)}` : ''}`);
           for (const p of report.problems) out(`error ${p.code} (${p.type}): ${p.message}`);
-          for (const h of report.hints) out(`hint ${h.type}: ${h.file} (a leftover: \`snapshot prune\` removes it)`);
+          for (const h of report.hints) out(`hint ${h.type}: ${h.file} (${HINT_TEXT[h.type]})`);
           out(report.ok ? 'no problems found' : `${report.problems.length} problem(s) found`);
         }
         return report.ok ? EXIT.OK : EXIT.FAILURE;
@@ -291,6 +317,7 @@ export function registerRestoreCommands(program: Command): void {
     .option('--host <name>', 'only consider this host')
     .option('--dry-run', 'say what would be removed, remove nothing')
     .option('--prune', 'run `prune` afterwards')
+    .option('--signing-key <file>', 'private key that signs the log entries (default: <repo>/keys/signing.pem)')
     .addOption(trustOption())
     .addOption(jsonOption())
     .action(
@@ -315,7 +342,7 @@ export function registerRestoreCommands(program: Command): void {
             records.filter((r) => matches(r.payload, f)).map((r) => ({ id: r.id, time: r.payload.time, host: r.payload.host, instance: r.payload.instance, kind: r.payload.kind, source: r.payload.source, tags: r.payload.tags })),
             policy,
           );
-          if (!dryRun) for (const d of result.remove) repo.removeSnapshot(d.id);
+          if (!dryRun) forgetSnapshots(repo, result.remove.map((d) => d.id), repo.signingKey(optStr(o, 'signingKey')));
           const pruned = !dryRun && optBool(o, 'prune') ? prune(repo, key) : null;
           if (optBool(o, 'json')) out(JSON.stringify({ dryRun, ...result, prune: pruned }));
           else {
@@ -341,7 +368,7 @@ export function registerRestoreCommands(program: Command): void {
         if (optBool(o, 'json')) out(JSON.stringify(r));
         else {
           out(`${r.dryRun ? 'would delete' : 'deleted'} ${r.packsDeleted} unused pack(s), ${r.dryRun ? 'would repack' : 'repacked'} ${r.packsRepacked}, ${r.blobsRemoved} blob(s), ${formatBytes(r.bytesFreed)} freed`);
-          out(`leftovers: ${r.leftoverPacksRemoved} unindexed pack(s), ${r.tmpFilesRemoved} temporary file(s)`);
+          out(`leftovers: ${r.leftoverPacksRemoved} unindexed pack(s), ${r.tmpFilesRemoved} temporary file(s), ${r.snapshotFilesRemoved} snapshot file(s) the log does not list; ${r.pendingPublished} pending snapshot(s) moved into place`);
         }
       }),
     );
@@ -411,6 +438,14 @@ export function registerRestoreCommands(program: Command): void {
       }),
     );
 }
+
+const HINT_TEXT: Readonly<Record<VerifyHint['type'], string>> = {
+  'pack-unindexed': 'a leftover: `snapshot prune` removes it',
+  'tmp-leftover': 'a leftover: `snapshot prune` removes it',
+  'snapshot-forgotten': 'forgotten in the log but not yet removed: `snapshot prune` removes it',
+  'snapshot-pending': 'logged, its writer stopped before moving it into snapshots/: readers use it; `snapshot prune` moves it',
+  'format-v1': 'format version 1 has no signed snapshot log, so a deleted snapshot cannot be noticed: run `kintsugi repo upgrade`',
+};
 
 /** The public key that signs with `signingKey` (for callers holding only the private key). */
 export function publicKeyOf(signingKey: KeyObject): KeyObject {

@@ -104,6 +104,38 @@ export const RST_ERRORS = {
     message: 'After writing, %s does not match snapshot %s (%s): run the restore again',
     retriable: true,
   },
+  RST_ERR_LOG_INVALID: {
+    message: 'Snapshot log %s is invalid (%s): it was altered or replaced; trust no snapshot of this repository until it is restored from a copy',
+    retriable: false,
+  },
+  RST_ERR_SNAPSHOT_DELETED: {
+    message: 'Snapshot %s is in the signed snapshot log but its file is gone: it was deleted or substituted; restore the file from a copy of the repository',
+    retriable: false,
+  },
+  RST_ERR_SNAPSHOT_UNLISTED: {
+    message: 'Snapshot %s is not in the signed snapshot log (%s): it is not trusted; `snapshot prune` removes it',
+    retriable: false,
+  },
+  RST_ERR_REPO_READ_ONLY: {
+    message: 'Repository %s is in format version 1 (no signed snapshot log), which this Kintsugi only reads: run `kintsugi repo upgrade --repo %s`',
+    retriable: false,
+  },
+  RST_ERR_INSTANCES_READ: {
+    message: 'Cannot read the instance map %s: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCES_INVALID: {
+    message: 'Instance map %s is invalid: %s',
+    retriable: false,
+  },
+  RST_ERR_INSTANCE_NOT_FOUND: {
+    message: 'No instance %s in the instance map %s (%s)',
+    retriable: false,
+  },
+  RST_ERR_SCHEDULE_INVALID: {
+    message: 'Snapshot schedule in %s is invalid: %s',
+    retriable: false,
+  },
   RST_ERR_USAGE: {
     message: '%s',
     retriable: false,

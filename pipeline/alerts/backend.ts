@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { serviceAuthHeaders } from '../access/service-token.js';
 import { PipelineError } from '../errors.js';
 import { SERVICE_FILE, runningService } from '../service.js';
 import { isAlert, type Alert } from './alert.js';
@@ -38,7 +40,7 @@ function serviceBackend(url: string, serviceFile: string): AlertsBackend {
         if (cursor !== null) params.set('cursor', cursor);
         let response: Response;
         try {
-          response = await fetch(`${url}/api/alerts?${params.toString()}`);
+          response = await fetch(`${url}/api/alerts?${params.toString()}`, { headers: serviceAuthHeaders(dirname(serviceFile)) });
         } catch (err: unknown) {
           const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
           throw new PipelineError('PIP_ERR_SERVICE_UNREACHABLE', url, cause, serviceFile);

@@ -19,6 +19,7 @@ export const ALERT_ERRORS = {
   PIP_ERR_ALERTS_NO_STORE: { message: 'No alerts in %s (no %s): run kintsugi serve on this data folder first, or pass the right --data.', httpStatus: 404, retriable: false },
   PIP_ERR_ALERTS_WRITE_FAILED: { message: 'Writing %s alerts failed: %s. Nothing was written; write them again (writes are idempotent).', httpStatus: 503, retriable: true },
   PIP_ERR_ALERTS_QUERY_FAILED: { message: 'The alert query %s failed: %s. Try again; if it keeps failing, check the alert file and the disk.', httpStatus: 503, retriable: true },
+  PIP_ERR_ALERTS_ES_FAILED: { message: 'The Elasticsearch alert store failed %s: %s', httpStatus: 503, retriable: true },
   PIP_ERR_ALERTS_CORRUPT_DOCUMENT: { message: 'The stored alert %s is not a valid alert document (%s): the alert file is damaged; move it away and the evaluator rebuilds the alerts from the event store.', httpStatus: 500, retriable: false },
 } as const satisfies Record<string, CatalogueEntry>;
 

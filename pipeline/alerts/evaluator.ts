@@ -15,6 +15,7 @@ import { RuleEngine, type AlertChange } from '../rules/engine.js';
 import type { Rule, Selector } from '../rules/rule.js';
 import type { KeyField } from '../rules/schema.js';
 import type { EventFilter, EventStore, GroupField, SinceSelection } from '../store/event-store.js';
+import { inSpan } from '../telemetry/spans.js';
 import type { AlertStore } from './alert-store.js';
 
 export interface EvaluatorOptions {
@@ -155,14 +156,19 @@ export class AlertEvaluator {
       // fewer answers that the next page's events would change.
       if ((caughtUp && sinceLast >= (this.options.evaluateIntervalMs ?? 200)) || sinceLast >= 1000) {
         this.lastEvaluation = performance.now();
-        const changes = this.engine.evaluate(this.now());
-        const moved = page.lastSeq !== this.checkpointed;
-        // The position alone is written at most once a second: a restart re-reads a second at most.
-        if (changes.length > 0 || (moved && performance.now() - this.lastCheckpointWrite >= 1000)) {
-          await this.alerts.put(changes.map((c) => c.alert), page.lastSeq);
-          this.lastCheckpointWrite = performance.now();
-          this.checkpointed = page.lastSeq;
-        }
+        const changes = await inSpan('rulesEvaluate', { 'kintsugi.events': batch.length }, async (span) => {
+          const made = this.engine.evaluate(this.now());
+          // The correlation ids of the alerts: the restore a change triggers carries the same one.
+          span.setAttributes({ 'kintsugi.changes': made.length, 'kintsugi.correlation_ids': [...new Set(made.map((c) => c.alert.recovery.correlation_id))].slice(0, 100) });
+          const moved = page.lastSeq !== this.checkpointed;
+          // The position alone is written at most once a second: a restart re-reads a second at most.
+          if (made.length > 0 || (moved && performance.now() - this.lastCheckpointWrite >= 1000)) {
+            await this.alerts.put(made.map((c) => c.alert), page.lastSeq);
+            this.lastCheckpointWrite = performance.now();
+            this.checkpointed = page.lastSeq;
+          }
+          return made;
+        });
         if (changes.length > 0) {
           for (const c of changes) this.options.log?.info({ rule: c.alert.rule.id, key: c.alert.recovery.alert.key, alert: c.alert.event.id, status: c.alert.recovery.alert.status, change: c.kind, count: c.alert.recovery.alert.count }, `alert ${c.kind}`);
           this.options.onChanges?.(changes);

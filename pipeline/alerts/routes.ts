@@ -59,6 +59,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteDeps> = async (app, { ale
   app.get<{ Querystring: AlertQuery }>(
     '/api/alerts',
     {
+      config: { role: 'viewer' },
       schema: {
         querystring: alertQuerySchema,
         response: {
@@ -82,6 +83,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteDeps> = async (app, { ale
   app.get<{ Params: { id: string } }>(
     '/api/alerts/:id',
     {
+      config: { role: 'viewer' },
       schema: {
         params: { type: 'object', additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 128 } }, required: ['id'] },
         response: { 200: alertDoc, '4xx': errorDoc, '5xx': errorDoc },

@@ -16,6 +16,43 @@ const Source = Type.Object(
   { additionalProperties: false },
 );
 
+const RoleName = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('approver'), Type.Literal('admin')]);
+
+/** Who may call the API (pipeline/access/README.md). Absent: tokens of the tokens file only. */
+const AccessSchema = Type.Object(
+  {
+    anonymous: Type.Optional(Type.Literal('viewer', { description: 'role of requests without credentials; for a development machine only (default: none, a 401)' })),
+    tokensFile: Type.Optional(Type.String({ minLength: 1, description: 'the API tokens file (default <data>/tokens.json)' })),
+    throttle: Type.Optional(
+      Type.Object(
+        {
+          freeFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'failed logins from one address before it must wait (default 3)' })),
+          baseDelayMs: Type.Optional(Type.Integer({ minimum: 1, description: 'first wait; doubles with each further failure (default 1000)' })),
+          maxDelayMs: Type.Optional(Type.Integer({ minimum: 1, description: 'longest wait (default 300000)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ldap: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^ldaps?://', description: 'ldap://host:port or ldaps://host:port' }),
+          userDn: Type.String({ pattern: '\\{user\\}', description: 'the DN a login binds as, {user} standing for the login (escaped), e.g. uid={user},ou=people,dc=example,dc=org' }),
+          groupBase: Type.String({ minLength: 1, description: 'where the groups are searched' }),
+          groupFilter: Type.Optional(Type.String({ pattern: '\\{dn\\}', description: 'filter of the groups of a user, {dn} standing for its DN (default (&(objectClass=groupOfNames)(member={dn})))' })),
+          roles: Type.Record(Type.String({ minLength: 1 }), RoleName, { description: 'group DN to role; a user gets the highest role of its groups, none without one' }),
+          caFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA certificate of the directory (ldaps:// or StartTLS)' })),
+          startTls: Type.Optional(Type.Boolean({ description: 'upgrade ldap:// with StartTLS (default false)' })),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 100, description: 'connect and operation timeout (default 5000)' })),
+          cacheSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'how long a successful login is remembered (default 60; 0 binds on every request)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: Type.Optional(Type.String({ minLength: 1, description: 'data folder; --data and KINTSUGI_DATA win over it' })),
@@ -24,6 +61,15 @@ export const ConfigSchema = Type.Object(
         {
           host: Type.Optional(Type.String({ minLength: 1, description: 'address to listen on (default 127.0.0.1)' })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'port (default 8470; 0 picks a free one)' })),
+          tls: Type.Optional(
+            Type.Object(
+              {
+                cert: Type.String({ minLength: 1, description: 'PEM certificate chain file' }),
+                key: Type.String({ minLength: 1, description: 'PEM private key file' }),
+              },
+              { additionalProperties: false, description: 'serve HTTPS instead of HTTP' },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -52,6 +98,60 @@ export const ConfigSchema = Type.Object(
         {
           files: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'rules files (YAML, pipeline/rules/README.md) evaluated beside the shipped defaults' })),
           defaults: Type.Optional(Type.Boolean({ description: 'evaluate the shipped default rules (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    restores: Type.Optional(
+      Type.Object(
+        {
+          policy: Type.Optional(Type.String({ minLength: 1, description: 'recovery policy file (restore-runner/recovery-policy/README.md); without one every restore needs an approval' })),
+          instances: Type.Optional(Type.String({ minLength: 1, description: 'instance map file (restore-runner/instances/README.md); without one nothing is restored' })),
+          rules: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'rules whose alerts become restore jobs (default [recurring-module-corruption])' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    access: Type.Optional(AccessSchema),
+    telemetry: Type.Optional(
+      Type.Object(
+        {
+          otlp: Type.Optional(
+            Type.Object(
+              {
+                endpoint: Type.String({ pattern: '^https?://', description: 'OTLP/HTTP base URL of a collector (http://collector:4318); traces and metrics are sent to /v1/traces and /v1/metrics' }),
+                intervalMs: Type.Optional(Type.Integer({ minimum: 100, description: 'how often metrics are sent (default 15000)' })),
+                headers: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description: 'HTTP headers of every export (an API key)' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    kafka: Type.Optional(
+      Type.Object(
+        {
+          brokers: Type.Array(Type.String({ minLength: 1, pattern: '^[^,\\s]+:[0-9]+$' }), { minItems: 1, description: 'bootstrap servers, host:port; --kafka BROKERS wins over them' }),
+          clientId: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default kintsugi)' })),
+          groupId: Type.Optional(Type.String({ minLength: 1, description: 'consumer group of the serve workers (default kintsugi-workers)' })),
+          workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'consumers of the group inside one serve process (default 1)' })),
+          topics: Type.Optional(
+            Type.Object(
+              {
+                events: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'normalized events and dead letters from forwarders (default kintsugi.events)' })),
+                ops: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'raw OPS 4.2 JSON records (default kintsugi.ops-4.2)' })),
+                deadLetters: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'dead letters the workers stored (default kintsugi.dead-letters)' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          createTopics: Type.Optional(Type.Boolean({ description: 'create the topics at start when missing (default false); a refusal is a warning' })),
+          partitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'partitions of each topic created (default 12)' })),
+          replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'replicas of each topic created (default 3)' })),
+          compression: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')], { description: 'compression of produced batches (default gzip)' })),
+          sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'a worker silent this long leaves the group and its partitions move (default 30000)' })),
         },
         { additionalProperties: false },
       ),

@@ -100,6 +100,23 @@ export const STORE_ERRORS = {
     httpStatus: 500,
     retriable: false,
   },
+  PIP_ERR_STORE_ES_UNAVAILABLE: {
+    message:
+      'Elasticsearch at %s did not answer %s after %s attempts: %s. Check that the cluster is up, reachable from here and not overloaded (store.node), then try again.',
+    httpStatus: 503,
+    retriable: true,
+  },
+  PIP_ERR_STORE_ES_REFUSED: {
+    message: 'Elasticsearch at %s refused %s (HTTP %s: %s). Check store.auth and the user\'s privileges (it must manage index templates, ILM policies and the %s-* indices).',
+    httpStatus: 502,
+    retriable: false,
+  },
+  PIP_ERR_STORE_ES_WRITE_INCOMPLETE: {
+    message:
+      'Elasticsearch did not take %s of %s documents after %s attempts (%s). The others are stored; write the batch again (writes are idempotent: the stored ones count as duplicates).',
+    httpStatus: 503,
+    retriable: true,
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type StoreErrorCode = keyof typeof STORE_ERRORS;

@@ -97,6 +97,11 @@ export interface WriteCounts {
   readonly inserted: number;
   /** Already stored (or repeated in the same batch): not stored again. */
   readonly duplicates: number;
+  /**
+   * Refused by the store itself although valid here (an Elasticsearch mapping conflict), and kept
+   * as dead letters instead; absent when none (the embedded stores never refuse).
+   */
+  readonly rejected?: number;
 }
 export type WriteResult = StoreResult<{ readonly events: WriteCounts; readonly deadLetters: WriteCounts }>;
 

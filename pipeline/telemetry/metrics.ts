@@ -2,12 +2,21 @@
  * The metrics catalogue: every metric Kintsugi exports, in one place (documented in
  * pipeline/telemetry/README.md; a test scrapes /metrics and finds each one; dashboards import the
  * names from here). Names follow Prometheus conventions: `kintsugi_<what>_<unit>[_total]`.
+ *
+ * `producer` says which part records it. The restore entries are the restore runner's: it records
+ * them through `Telemetry.instruments` (telemetry.ts) as its jobs start and end; the instruments
+ * exist from the start so that the runner only calls them.
  */
 export const METRICS = {
-  eventsStored: { name: 'kintsugi_events_stored', type: 'counter', unit: '', help: 'events stored (duplicates not counted), by dataset and outcome', labels: ['dataset', 'outcome'] },
-  deadLetters: { name: 'kintsugi_dead_letters', type: 'counter', unit: '', help: 'dead letters stored, by reason', labels: ['reason'] },
-  followerLag: { name: 'kintsugi_follower_lag_bytes', type: 'gauge', unit: '', help: 'bytes the followed files hold past what is committed, by source', labels: ['source'] },
-  storeWrite: { name: 'kintsugi_store_write_duration_seconds', type: 'histogram', unit: 's', help: 'time of one committed store write (a batch)', labels: [] },
+  eventsStored: { name: 'kintsugi_events_stored', type: 'counter', unit: '', help: 'events stored (duplicates not counted), by dataset and outcome', labels: ['dataset', 'outcome'], producer: 'pipeline/store-sink.ts' },
+  deadLetters: { name: 'kintsugi_dead_letters', type: 'counter', unit: '', help: 'dead letters stored, by reason', labels: ['reason'], producer: 'pipeline/store-sink.ts' },
+  followerLag: { name: 'kintsugi_follower_lag_bytes', type: 'gauge', unit: '', help: 'bytes the followed files hold past what is committed, by source', labels: ['source'], producer: 'pipeline/service.ts (collectors/follower.ts)' },
+  storeWrite: { name: 'kintsugi_store_write_duration_seconds', type: 'histogram', unit: 's', help: 'time of one committed store write (a batch)', labels: [], producer: 'pipeline/store-sink.ts' },
+  alertChanges: { name: 'kintsugi_alert_changes', type: 'counter', unit: '', help: 'alerts that fired, changed, resolved, reopened or were withdrawn, by rule and change', labels: ['rule', 'change'], producer: 'pipeline/service.ts (alerts/evaluator.ts)' },
+  authDenied: { name: 'kintsugi_auth_denied', type: 'counter', unit: '', help: 'API requests refused (each is an auth.denied event), by reason code', labels: ['reason'], producer: 'pipeline/access/guard.ts' },
+  restores: { name: 'kintsugi_restores', type: 'counter', unit: '', help: 'restore jobs that ended, by outcome (success, failure, cancelled)', labels: ['outcome'], producer: 'restore-runner (job runner)' },
+  restoreDuration: { name: 'kintsugi_restore_duration_seconds', type: 'histogram', unit: 's', help: 'time from a restore job start to its end, by outcome', labels: ['outcome'], producer: 'restore-runner (job runner)' },
+  restoreJobsActive: { name: 'kintsugi_restore_jobs_active', type: 'gauge', unit: '', help: 'restore jobs running now', labels: [], producer: 'restore-runner (job runner)' },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

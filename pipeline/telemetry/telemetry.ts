@@ -1,11 +1,18 @@
 /**
  * OpenTelemetry for Kintsugi's own health: the Node SDK with a Prometheus reader, served by the
- * API at /metrics (no second port). The instruments are made from the catalogue (metrics.ts).
+ * API at /metrics (no second port), traces of Kintsugi's own work (spans.ts), of HTTP requests
+ * (@fastify/otel) and of Kafka (kafkajs instrumentation), and OTLP export of both when
+ * configured. `kintsugi serve` starts it before it loads anything else, so that the
+ * instrumentations see the modules they patch. The instruments are made from the catalogue.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metrics, type Counter, type Histogram, type ObservableGauge } from '@opentelemetry/api';
+import FastifyOtel from '@fastify/otel';
+import { metrics, type Counter, type Histogram, type ObservableGauge, type UpDownCounter } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { metrics as sdkMetrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { METRICS } from './metrics.js';
 
 export interface Instruments {
@@ -13,29 +20,83 @@ export interface Instruments {
   readonly deadLetters: Counter;
   readonly storeWrite: Histogram;
   readonly followerLag: ObservableGauge;
+  readonly alertChanges: Counter;
+  readonly authDenied: Counter;
+  /** For the restore runner: add 1 with {outcome} when a job ends. */
+  readonly restores: Counter;
+  /** For the restore runner: seconds from start to end, with {outcome}. */
+  readonly restoreDuration: Histogram;
+  /** For the restore runner: +1 when a job starts, -1 when it ends. */
+  readonly restoreJobsActive: UpDownCounter;
+}
+
+export interface OtlpOptions {
+  /** The collector's OTLP/HTTP base URL (`http://collector:4318`); /v1/traces and /v1/metrics are added. */
+  readonly endpoint: string;
+  readonly intervalMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface TelemetryOptions {
+  readonly otlp?: OtlpOptions;
+  /** More span processors (tests: an in-memory exporter). Without any and without OTLP, no spans are recorded. */
+  readonly spanProcessors?: readonly tracing.SpanProcessor[];
 }
 
 export interface Telemetry {
   readonly instruments: Instruments;
   /** Answers a Prometheus scrape. */
   serveMetrics(request: IncomingMessage, response: ServerResponse): void;
+  /** Sends what is pending to the OTLP collector (and the other span processors). */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
-export function startTelemetry(): Telemetry {
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const sdk = new NodeSDK({ metricReaders: [exporter], instrumentations: [], serviceName: 'kintsugi' });
+  const otlp = options.otlp;
+  const base = otlp?.endpoint.replace(/\/+$/, '');
+  const headers = otlp?.headers !== undefined ? { ...otlp.headers } : undefined;
+  const metricReaders: sdkMetrics.IMetricReader[] = [exporter];
+  const spanProcessors: tracing.SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (base !== undefined) {
+    metricReaders.push(
+      new sdkMetrics.PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics`, ...(headers !== undefined ? { headers } : {}) }),
+        exportIntervalMillis: otlp?.intervalMs ?? 15_000,
+      }),
+    );
+    spanProcessors.push(new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces`, ...(headers !== undefined ? { headers } : {}) })));
+  }
+  const sdk = new NodeSDK({
+    serviceName: 'kintsugi',
+    metricReaders,
+    // Explicit lists: the SDK would otherwise read OTEL_* and export to localhost:4318 by default.
+    spanProcessors,
+    logRecordProcessors: [],
+    instrumentations: [new FastifyOtel.FastifyOtelInstrumentation({ registerOnInitialization: true }), new KafkaJsInstrumentation()],
+  });
   sdk.start();
   const meter = metrics.getMeter('kintsugi');
+  const counter = (k: 'eventsStored' | 'deadLetters' | 'alertChanges' | 'authDenied' | 'restores') => meter.createCounter(METRICS[k].name, { description: METRICS[k].help });
+  const histogram = (k: 'storeWrite' | 'restoreDuration') => meter.createHistogram(METRICS[k].name, { description: METRICS[k].help, unit: METRICS[k].unit });
   const instruments: Instruments = {
-    eventsStored: meter.createCounter(METRICS.eventsStored.name, { description: METRICS.eventsStored.help }),
-    deadLetters: meter.createCounter(METRICS.deadLetters.name, { description: METRICS.deadLetters.help }),
-    storeWrite: meter.createHistogram(METRICS.storeWrite.name, { description: METRICS.storeWrite.help, unit: METRICS.storeWrite.unit }),
+    eventsStored: counter('eventsStored'),
+    deadLetters: counter('deadLetters'),
+    storeWrite: histogram('storeWrite'),
     followerLag: meter.createObservableGauge(METRICS.followerLag.name, { description: METRICS.followerLag.help }),
+    alertChanges: counter('alertChanges'),
+    authDenied: counter('authDenied'),
+    restores: counter('restores'),
+    restoreDuration: histogram('restoreDuration'),
+    restoreJobsActive: meter.createUpDownCounter(METRICS.restoreJobsActive.name, { description: METRICS.restoreJobsActive.help }),
   };
   return {
     instruments,
     serveMetrics: (request, response) => exporter.getMetricsRequestHandler(request, response),
+    flush: async () => {
+      await Promise.all([...spanProcessors.map((p) => p.forceFlush()), ...metricReaders.slice(1).map((r) => r.forceFlush())]);
+    },
     shutdown: () => sdk.shutdown(),
   };
 }

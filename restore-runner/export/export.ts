@@ -7,6 +7,7 @@ import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { rstError } from '../errors.js';
 import { blockCount, isHole } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, shortId } from '../format/v1/ids.js';
+import { ROOT_PATH } from '../format/v1/manifest.js';
 import { readBlockMap, readManifest } from '../snapshot/content.js';
 import { preverifyBlobs, type RestoreContext } from '../restore/prepare.js';
 import { padding, TAR_END, tarHeaders } from './tar.js';
@@ -53,6 +54,7 @@ export function exportSnapshot(ctx: RestoreContext, format: ExportFormat, fd: nu
     total += b.length;
   };
   for (const n of nodes) {
+    if (n.path === ROOT_PATH) continue; // the archive's root is wherever it is extracted
     const size = n.type === 'file' ? n.size : 0;
     for (const h of tarHeaders(n, size)) out(h);
     if (n.type === 'file') {

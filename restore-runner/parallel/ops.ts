@@ -100,7 +100,7 @@ export function decompressInto(input: Uint8Array, desc: Uint32Array, out: Uint8A
 }
 
 /** SHA-256 (hex) and size of a whole file, read in large pieces. */
-export function hashFile(path: string): { readonly hex: string; readonly size: number } {
+export function hashFile(path: string | Buffer): { readonly hex: string; readonly size: number } {
   const h = createHash('sha256');
   if (readBuffer === undefined || readBuffer.length < 4 * 1024 * 1024) readBuffer = Buffer.allocUnsafe(8 * 1024 * 1024);
   const fd = openSync(path, 'r');

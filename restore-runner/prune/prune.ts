@@ -28,10 +28,16 @@ export interface PruneReport {
   readonly leftoverPacksRemoved: number;
   readonly tmpFilesRemoved: number;
   readonly indexesReplaced: number;
+  /** Snapshot files the signed log does not make live (forgotten, or planted): removed. */
+  readonly snapshotFilesRemoved: number;
+  /** Logged snapshots left in tmp/ by an interrupted writer: moved into snapshots/. */
+  readonly pendingPublished: number;
 }
 
 export function prune(repo: Repository, trusted: KeyObject, dryRun = false): PruneReport {
-  const { records, errors } = listSnapshots(repo, trusted);
+  const { records, errors: allErrors, leftovers: snapshotLeftovers } = listSnapshots(repo, trusted);
+  // A snapshot file the log does not list is never used: prune removes it rather than stop.
+  const errors = allErrors.filter((e) => e.code !== 'RST_ERR_SNAPSHOT_UNLISTED');
   if (errors.length > 0) throw new VerifyFailed('the snapshots (prune would delete data a damaged snapshot may still need)', errors);
   const loaded = repo.loadIndex();
   if (loaded.problems.length > 0) {
@@ -79,13 +85,19 @@ export function prune(repo: Repository, trusted: KeyObject, dryRun = false): Pru
       }
     }
     const leftovers = repo.listPackFiles().filter((f) => !isId(f.id) || !seenPacks.has(f.id));
-    const tmpFiles = repo.listTmpFiles();
+    const pending = records.filter((r) => repo.hasPendingSnapshot(r.id)).map((r) => r.id);
+    const pendingPaths = new Set(pending.map((id) => repo.pendingSnapshotPath(id)));
+    const tmpFiles = repo.listTmpFiles().filter((f) => !pendingPaths.has(f));
     for (const f of leftovers) bytesFreed += statSync(f.path).size;
     const report: PruneReport = {
       dryRun, snapshots: records.length, packsDeleted: drop.length, packsRepacked: repack.length, blobsRemoved, bytesFreed,
       leftoverPacksRemoved: leftovers.length, tmpFilesRemoved: tmpFiles.length, indexesReplaced: loaded.files.size,
+      snapshotFilesRemoved: snapshotLeftovers.length, pendingPublished: pending.length,
     };
     if (dryRun) return report;
+    // 0. Finish interrupted snapshot writes and forgets (before tmp/ is emptied).
+    for (const id of pending) repo.publishSnapshot(id);
+    for (const l of snapshotLeftovers) repo.removeSnapshot(l.id);
     if (drop.length === 0 && repack.length === 0 && leftovers.length === 0 && tmpFiles.length === 0) return { ...report, indexesReplaced: 0 };
 
     // 1. Repack live blobs of partly used packs into new packs.

@@ -11,13 +11,28 @@ import { readFully, type Repository } from './repository.js';
 
 const MAX_OPEN = 16;
 
+/**
+ * Chunks kept outside the repository (the prefetch cache, restore-runner/prefetch/): `get`
+ * returns a chunk only after proving it against its id.
+ */
+export interface LocalChunks {
+  holds(id: Id): boolean;
+  get(id: Id): Buffer | undefined;
+}
+
 export class BlobReader {
   private readonly fds = new Map<Id, number>();
 
   constructor(
     private readonly repo: Repository,
     private readonly index: MasterIndex,
+    private readonly local?: LocalChunks,
   ) {}
+
+  /** Whether `read(id)` will be served from local chunks, reading no pack (restores skip proving its pack). */
+  holdsLocally(id: Id): boolean {
+    return this.local?.holds(id) ?? false;
+  }
 
   private fd(packId: Id): number {
     const have = this.fds.get(packId);
@@ -48,6 +63,12 @@ export class BlobReader {
    * caller proved the pack's hash and re-verifies what it writes); `neededBy` names the asker.
    */
   read(id: Id, neededBy: string, verify = true): Buffer {
+    if (this.local?.holds(id) === true) {
+      const hit = this.local.get(id);
+      if (hit !== undefined) return hit;
+      // A local chunk that went bad: its pack was not proven by the caller, so verify this read.
+      verify = true;
+    }
     const loc = this.index.get(id);
     if (loc === undefined) throw rstError('RST_ERR_BLOB_MISSING', shortId(id), neededBy);
     const { entry, packId } = loc;

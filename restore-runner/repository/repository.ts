@@ -3,7 +3,7 @@
  * content-addressed files. Everything above this module goes through `Repository`.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
@@ -100,6 +100,18 @@ export class Repository {
   snapshotPath(id: Id): string {
     return join(this.dir, 'snapshots', id);
   }
+  /** A snapshot written and logged but not yet renamed into snapshots/ (FORMAT.md, "Read and write ordering"). */
+  pendingSnapshotPath(id: Id): string {
+    return join(this.tmpDir, `snapshot-${id}`);
+  }
+  get logPath(): string {
+    return join(this.dir, 'snapshot-log');
+  }
+
+  /** Writers refuse a version 1 repository: it has no snapshot log to extend. */
+  assertWritable(): void {
+    if (this.config.version === 1) throw rstError('RST_ERR_REPO_READ_ONLY', this.dir, this.dir);
+  }
 
   /** The key a restorer trusts: the given file, or the repository's own public key. */
   trustedKey(trustKeyPath?: string): KeyObject {
@@ -135,14 +147,44 @@ export class Repository {
     return readdirSync(this.tmpDir).map((f) => join(this.tmpDir, f));
   }
 
-  /** `forget`: only the snapshot document goes; its data stays until `prune`. */
+  /** `forget`: only the snapshot document (or its pending copy) goes; its data stays until `prune`. */
   removeSnapshot(id: Id): void {
-    unlinkSync(this.snapshotPath(id));
+    for (const p of [this.snapshotPath(id), this.pendingSnapshotPath(id)]) {
+      try {
+        unlinkSync(p);
+      } catch (err: unknown) {
+        if (errnoOf(err) !== 'ENOENT') throw rstError('RST_ERR_IO', p, messageOf(err));
+      }
+    }
     fsyncDir(join(this.dir, 'snapshots'));
   }
 
+  /** The snapshot's file, or its pending copy in tmp/ when a writer stopped after logging it. */
   readSnapshotFile(id: Id): Buffer {
-    return readFileSync(this.snapshotPath(id));
+    try {
+      return readFileSync(this.snapshotPath(id));
+    } catch (err: unknown) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      return readFileSync(this.pendingSnapshotPath(id));
+    }
+  }
+
+  hasPendingSnapshot(id: Id): boolean {
+    return existsSync(this.pendingSnapshotPath(id)) && !existsSync(this.snapshotPath(id));
+  }
+
+  /** The log's bytes; an absent log is an empty one. */
+  readLogFile(): Buffer {
+    try {
+      return readFileSync(this.logPath);
+    } catch (err: unknown) {
+      if (errnoOf(err) === 'ENOENT') return Buffer.alloc(0);
+      throw rstError('RST_ERR_IO', this.logPath, messageOf(err));
+    }
+  }
+
+  writeLogFile(bytes: Uint8Array): void {
+    writeAtomic(tmpName(this.tmpDir, 'log'), this.logPath, [bytes]);
   }
 
   /** Load every index file; damaged ones are reported, not fatal. */
@@ -174,11 +216,18 @@ export class Repository {
     return id;
   }
 
-  saveSnapshot(doc: SnapshotDocument): Id {
+  /** Write a snapshot document to its pending name in tmp/ (durable, not yet visible). */
+  stageSnapshot(doc: SnapshotDocument): Id {
     const bytes = encodeSnapshot(doc);
     const id = sha256Hex(bytes);
-    writeAtomic(tmpName(this.tmpDir, 'snapshot'), this.snapshotPath(id), [bytes]);
+    writeAtomic(tmpName(this.tmpDir, 'snapshot'), this.pendingSnapshotPath(id), [bytes]);
     return id;
+  }
+
+  /** Rename a logged pending snapshot into snapshots/. */
+  publishSnapshot(id: Id): void {
+    renameSync(this.pendingSnapshotPath(id), this.snapshotPath(id));
+    fsyncDir(join(this.dir, 'snapshots'));
   }
 
   /** Read `length` bytes at `offset` of a pack. */

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { messageOf, rstError, RstError } from '../errors.js';
 import { type Id, shortId } from '../format/v1/ids.js';
-import { BlobReader } from '../repository/blob-reader.js';
+import { BlobReader, type LocalChunks } from '../repository/blob-reader.js';
 import type { MasterIndex } from '../repository/master-index.js';
 import type { Repository } from '../repository/repository.js';
 import type { Pool } from '../parallel/pool.js';
@@ -20,10 +20,10 @@ export interface RestoreContext {
   readonly reader: BlobReader;
 }
 
-export function openSnapshotForRead(repo: Repository, ref: string, trusted: KeyObject, filter: SnapshotFilter = {}): RestoreContext {
+export function openSnapshotForRead(repo: Repository, ref: string, trusted: KeyObject, filter: SnapshotFilter = {}, local?: LocalChunks): RestoreContext {
   const record = resolveSnapshot(repo, ref, trusted, filter);
   const { index } = repo.loadIndex();
-  return { repo, record, index, reader: new BlobReader(repo, index) };
+  return { repo, record, index, reader: new BlobReader(repo, index, local) };
 }
 
 /** Why a pack whose file hashed to `got` is not the indexed pack, or undefined when it is. */
@@ -46,6 +46,8 @@ export function checkPackHash(repo: Repository, packId: Id, expectedSize: number
 function packsOf(ctx: RestoreContext, ids: Iterable<Id>, problems: RstError[]): Set<Id> {
   const packs = new Set<Id>();
   for (const id of ids) {
+    // A chunk served locally is proven against its id when read; its pack is not needed.
+    if (ctx.reader.holdsLocally(id)) continue;
     const loc = ctx.index.get(id);
     if (loc === undefined) problems.push(rstError('RST_ERR_BLOB_MISSING', shortId(id), `snapshot ${shortId(ctx.record.id)}`));
     else packs.add(loc.packId);

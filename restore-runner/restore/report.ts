@@ -26,6 +26,8 @@ export interface RestoreReport {
   readonly packsVerified: number;
   /** What was written was read back and matched the snapshot. */
   readonly verifiedAfterWrite: boolean;
+  /** What was left out, and why (special files that need root, for instance). */
+  readonly notes?: readonly string[];
 }
 
 export interface RestoreHooks {

@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { isRstError, rstError } from '../errors.js';
 import { shortId } from '../format/v1/ids.js';
+import type { LocalChunks } from '../repository/blob-reader.js';
 import type { Repository } from '../repository/repository.js';
 import type { SnapshotFilter } from '../snapshot/load.js';
 import { withLock } from '../repository/lock.js';
@@ -21,19 +22,23 @@ export interface RestoreOptions {
   readonly filter?: SnapshotFilter;
   readonly progress?: boolean;
   readonly hooks?: RestoreHooks;
+  /** Chunks kept locally (the prefetch cache); tree snapshots only. */
+  readonly local?: LocalChunks;
 }
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
   return withLock(repo.dir, 'shared', 'restore', async () => {
     let snapshotId = opts.snapshot;
     try {
-      const ctx = openSnapshotForRead(repo, opts.snapshot, opts.trustedKey, opts.filter ?? {});
+      const ctx = openSnapshotForRead(repo, opts.snapshot, opts.trustedKey, opts.filter ?? {}, opts.local);
       snapshotId = ctx.record.id;
       try {
         const c = ctx;
         const p = c.record.payload;
         const progress = opts.progress ?? true;
         if (p.kind === 'image') {
+          // Image blocks are read from packs in runs, not through the reader: no local chunks.
+          if (opts.local !== undefined) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', 'the prefetch cache applies to tree snapshots');
           if (opts.mode === 'files' || (opts.paths?.length ?? 0) > 0) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--mode files and --path apply to tree snapshots');
           if (opts.delete === true) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--delete applies to tree snapshots');
           return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });

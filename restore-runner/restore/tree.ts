@@ -7,7 +7,10 @@
  * 2. Prove the packs of every chunk to be written (restore/prepare.ts). Nothing is written before.
  * 3. Write, in path order: directories, then files (temporary file, fsync, read back and hash,
  *    rename), symlinks and hard links (made under a temporary name, renamed into place).
- * 4. Set owners, modes and times, deepest first; remove extra entries with --delete.
+ * 4. Set owners, modes and times, deepest first (the target directory itself last, from the
+ *    root node); then extended attributes and ACLs, one `setfattr` for the tree (fsutil/xattrs.ts);
+ *    remove extra entries with --delete. FIFOs and device nodes are made with mkfifo / mknod
+ *    (device nodes only as root; otherwise they are left out and the report says so).
  * `D/.kintsugi-restore.json` marks the target incomplete until the end; running the restore again
  * resumes it (as a delta: what is already in place is kept).
  */
@@ -21,7 +24,10 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import type { Id } from '../format/v1/ids.js';
 import { shortId } from '../format/v1/ids.js';
-import { type FileNode, type RawPath, rawToDisplay, TREE_JOURNAL_NAME, type TreeNode } from '../format/v1/manifest.js';
+import { type DeviceNode, type FifoNode, type FileNode, type RawPath, rawToDisplay, rawToUtf8, ROOT_PATH, TREE_JOURNAL_NAME, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { deviceNumbers } from '../fsutil/device-numbers.js';
+import { readTreeXattrs, sameXattrs, writeTreeXattrs, xattrChange } from '../fsutil/xattrs.js';
+import { spawnSync } from 'node:child_process';
 import { fsPath, joinRaw, parentRaw, rawFromArg } from '../fsutil/raw-path.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readManifest } from '../snapshot/content.js';
@@ -135,7 +141,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
       for (let p = parentRaw(n.path); p !== undefined; p = parentRaw(p)) want.add(p);
     }
     if (want.size === 0) throw rstError('RST_ERR_SNAPSHOT_NOT_FOUND', `paths ${opts.paths?.join(', ') ?? ''}`, `snapshot ${shortId(record.id)}`, ctx.repo.dir);
-    selected = nodes.filter((n) => want.has(n.path));
+    selected = nodes.filter((n) => want.has(n.path) && n.path !== ROOT_PATH);
   }
   const selectedSet = new Set(selected.map((n) => n.path));
 
@@ -150,11 +156,31 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   const abs = (p: RawPath): Buffer => fsPath(joinRaw(rootRaw, p));
 
   // 2. Plan (and refuse escapes) before anything is written.
+  const notes: string[] = [];
+  const isRoot = process.getuid?.() === 0;
+  const anyXattrs = selected.some((n) => (n.xattrs?.length ?? 0) > 0);
+  const haveBefore = mode !== 'full' && exists ? readTreeXattrs(targetArg) : undefined;
+  if (anyXattrs && haveBefore !== undefined && !haveBefore.ok) throw rstError('RST_ERR_TARGET_INVALID', targetArg, `the snapshot holds extended attributes or ACLs: ${haveBefore.reason}`);
+  const xattrsBefore = haveBefore?.ok === true ? haveBefore.byPath : new Map<RawPath, readonly Xattr[]>();
   const steps: Step[] = [];
   const written = new Set<RawPath>();
   let bytesToWrite = 0;
   let filesUnchanged = 0;
   for (const node of selected) {
+    if (node.path === ROOT_PATH) {
+      // The target directory itself: only its metadata, never replaced.
+      const st = lstatOrUndefined(fsPath(rootRaw));
+      steps.push({ node, action: st !== undefined && metaMatches(node, st, xattrsBefore.get(ROOT_PATH)) ? 'same' : 'fix-meta' });
+      continue;
+    }
+    if ((node.type === 'chardev' || node.type === 'blockdev') && !isRoot) {
+      notes.push(`${rawToDisplay(node.path)}: device node left out (making one needs root)`);
+      continue;
+    }
+    if ((node.type === 'fifo' || node.type === 'chardev' || node.type === 'blockdev') && rawToUtf8(joinRaw(rootRaw, node.path)) === undefined) {
+      notes.push(`${rawToDisplay(node.path)}: special file left out (mkfifo/mknod take UTF-8 names only)`);
+      continue;
+    }
     assertInsideTarget(rootRaw, node.path);
     let content: FileNode | undefined;
     if (node.type === 'hardlink' && !selectedSet.has(node.linkTo)) {
@@ -174,6 +200,15 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
         case 'symlink':
           action = st.isSymbolicLink() && readlinkSync(abs(node.path), { encoding: 'buffer' }).toString('latin1') === node.target ? 'same' : 'write';
           break;
+        case 'fifo':
+          action = st.isFIFO() ? 'same' : 'write';
+          break;
+        case 'chardev':
+        case 'blockdev': {
+          const d = deviceNumbers(st.rdev);
+          action = (node.type === 'chardev' ? st.isCharacterDevice() : st.isBlockDevice()) && d.major === node.major && d.minor === node.minor ? 'same' : 'write';
+          break;
+        }
         case 'hardlink': {
           if (content !== undefined) {
             action = st.isFile() && Number(st.size) === content.size && hashFile(abs(node.path)) === content.sha256 ? 'same' : 'write';
@@ -184,7 +219,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
           break;
         }
       }
-      if (action === 'same' && !metaMatches(node, st)) action = 'fix-meta';
+      if (action === 'same' && !metaMatches(node, st, xattrsBefore.get(node.path))) action = 'fix-meta';
     }
     if (action === 'write') written.add(node.path);
     if (action === 'same') filesUnchanged++;
@@ -211,6 +246,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
     bytesTotal: selected.reduce((s, n) => s + (n.type === 'file' ? n.size : 0), 0),
     bytesWritten, blocksWritten: 0, blocksTotal: 0, filesWritten, filesUnchanged,
     entriesRemoved: removing.filter((e) => !isOurTmp(e)).length, resumedFrom: resuming ? 0 : null, packsVerified, verifiedAfterWrite: verified,
+    ...(notes.length > 0 ? { notes } : {}),
   });
   if (dryRun) return report(bytesToWrite, false);
 
@@ -255,6 +291,9 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
       await renames.drain(0); // the file it links to must be in place
       linkSync(abs(n.linkTo), tmp);
       renameSync(tmp, dest);
+    } else if (n.type === 'fifo' || n.type === 'chardev' || n.type === 'blockdev') {
+      makeSpecial(n, tmp);
+      renameSync(tmp, dest);
     }
     progress.update(bytesWritten);
   }
@@ -262,7 +301,6 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   for (const e of removing) rmSync(abs(e), { recursive: true, force: true });
 
   // 5. Metadata, deepest first so that directory times stay as set.
-  const isRoot = process.getuid?.() === 0;
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i];
     if (s === undefined || s.action === 'same') continue;
@@ -278,14 +316,39 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
       utimesSync(p, t, t);
     }
   }
-  fsyncDir(fsPath(rootRaw));
+  // 6. Extended attributes and ACLs, after chown (which clears security.capability) and chmod;
+  // they change no mtime. Read again: new files may have inherited a default ACL.
+  const changed = steps.filter((s) => s.action !== 'same' && !(s.node.type === 'hardlink' && s.content === undefined));
+  const wantOf = (s: Step): readonly Xattr[] | undefined => (s.node.type === 'hardlink' ? s.content?.xattrs : s.node.xattrs);
+  if (changed.length > 0 && (anyXattrs || xattrsBefore.size > 0 || mode === 'full')) {
+    const now = readTreeXattrs(targetArg);
+    if (now.ok) {
+      const changes = changed.map((s) => xattrChange(s.node.path, wantOf(s), now.byPath.get(s.node.path))).filter((c) => c.set.length > 0 || c.remove.length > 0);
+      const w = changes.length > 0 ? writeTreeXattrs(targetArg, changes) : { ok: true as const };
+      if (!w.ok) throw rstError('RST_ERR_RESTORE_MISMATCH', targetArg, shortId(record.id), `extended attributes: ${w.reason}`);
+    } else if (anyXattrs) throw rstError('RST_ERR_RESTORE_MISMATCH', targetArg, shortId(record.id), `extended attributes: ${now.reason}`);
+  }
   removeJournal(journalPath);
+  // Removing the journal touched the target directory: its own times go back on last.
+  const rootStep = steps.find((s) => s.node.path === ROOT_PATH && s.action !== 'same');
+  if (rootStep !== undefined) utimesSync(fsPath(rootRaw), Number(rootStep.node.mtimeNs) / 1e9, Number(rootStep.node.mtimeNs) / 1e9);
+  fsyncDir(fsPath(rootRaw));
   progress.done();
   return report(bytesWritten, true);
 }
 
-function metaMatches(n: TreeNode, st: BigIntStats): boolean {
+/** Make a FIFO or device node at `tmp` (Node has no mknod). */
+function makeSpecial(n: FifoNode | DeviceNode, tmp: Buffer): void {
+  const path = tmp.toString('utf8');
+  const r = n.type === 'fifo'
+    ? spawnSync('mkfifo', ['-m', '600', path], { encoding: 'utf8' })
+    : spawnSync('mknod', ['-m', '600', path, n.type === 'chardev' ? 'c' : 'b', String(n.major), String(n.minor)], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) throw rstError('RST_ERR_IO', rawToDisplay(n.path), r.error?.message ?? r.stderr.trim());
+}
+
+function metaMatches(n: TreeNode, st: BigIntStats, xattrs: readonly Xattr[] | undefined): boolean {
   if (n.type === 'hardlink') return true;
+  if (!sameXattrs(n.xattrs, xattrs)) return false;
   const isRoot = process.getuid?.() === 0;
   if (isRoot && (Number(st.uid) !== n.uid || Number(st.gid) !== n.gid)) return false;
   if (n.type !== 'symlink' && Number(st.mode & 0o7777n) !== n.mode) return false;

@@ -35,6 +35,7 @@ interface Batch {
 }
 
 export async function createImageSnapshot(repo: Repository, opts: CreateOptions): Promise<CreateResult> {
+  repo.assertWritable();
   const source = resolve(opts.source);
   const blockSize = opts.blockSize ?? repo.config.blockSize;
   if (blockSize % 512 !== 0 || blockSize <= 0) throw rstError('RST_ERR_USAGE', `block size ${blockSize} is not a positive multiple of 512`);

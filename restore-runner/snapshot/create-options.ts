@@ -24,6 +24,8 @@ export interface CreateOptions {
 export interface CreateResult {
   readonly id: Id;
   readonly payload: SnapshotPayload;
+  /** What the snapshot could not record, and why (for a person to read). */
+  readonly notes?: readonly string[];
 }
 
 /** The parent snapshot, verified with the writer's own public key. */

@@ -10,7 +10,9 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
-import { encodeManifest, type FileNode, type RawPath, rawToDisplay, type TreeNode } from '../format/v1/manifest.js';
+import { encodeManifest, type FileNode, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { deviceNumbers } from '../fsutil/device-numbers.js';
+import { readTreeXattrs } from '../fsutil/xattrs.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { PackWriter } from '../repository/pack-writer.js';
@@ -28,6 +30,7 @@ interface Walked {
   readonly target?: RawPath;
 }
 
+/** Everything but sockets (they are made by the process that listens, not restored). */
 function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
   const out: Walked[] = [];
   const stack: RawPath[] = [''];
@@ -52,6 +55,8 @@ function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
         out.push({ path: childRel, st });
       } else if (st.isSymbolicLink()) {
         out.push({ path: childRel, st, target: readlinkSync(fsPath(childAbs), { encoding: 'buffer' }).toString('latin1') });
+      } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+        out.push({ path: childRel, st });
       } else {
         onSkip(childRel);
       }
@@ -62,6 +67,7 @@ function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
 }
 
 export function createTreeSnapshot(repo: Repository, opts: CreateOptions): CreateResult {
+  repo.assertWritable();
   const source = resolve(opts.source);
   const rootRaw = rawFromArg(source);
   try {
@@ -80,20 +86,39 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   reader.close();
 
   let skipped = 0;
+  const notes: string[] = [];
   const walked = walk(rootRaw, () => skipped++);
+  if (skipped > 0) notes.push(`${skipped} socket(s) skipped: a socket is made by the program that listens on it`);
+  const xattrs = readTreeXattrs(source);
+  if (!xattrs.ok) notes.push(`extended attributes and ACLs not recorded: ${xattrs.reason}`);
+  const xattrsOf = (p: RawPath): { readonly xattrs?: readonly Xattr[] } => {
+    const list = xattrs.ok ? xattrs.byPath.get(p) : undefined;
+    return list === undefined || list.length === 0 ? {} : { xattrs: list };
+  };
   const totalBytes = walked.reduce((s, w) => s + (w.st.isFile() ? Number(w.st.size) : 0), 0);
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress('snapshot', totalBytes);
   const writer = new PackWriter(repo, index);
   const chunker = new Chunker(repo.config.chunker);
   const firstOfInode = new Map<string, RawPath>();
-  const nodes: TreeNode[] = [];
+  const rootSt = lstatSync(source, { bigint: true });
+  const nodes: TreeNode[] = [
+    { path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) },
+  ];
   let files = 0;
   let dirs = 0;
   let bytes = 0;
   let unchanged = 0;
   let done = 0;
   for (const w of walked) {
-    const base = { path: w.path, mode: Number(w.st.mode & 0o7777n), uid: Number(w.st.uid), gid: Number(w.st.gid), mtimeNs: w.st.mtimeNs };
+    const base = { path: w.path, mode: Number(w.st.mode & 0o7777n), uid: Number(w.st.uid), gid: Number(w.st.gid), mtimeNs: w.st.mtimeNs, ...xattrsOf(w.path) };
+    if (w.st.isFIFO()) {
+      nodes.push({ ...base, type: 'fifo' });
+      continue;
+    }
+    if (w.st.isCharacterDevice() || w.st.isBlockDevice()) {
+      nodes.push({ ...base, type: w.st.isBlockDevice() ? 'blockdev' : 'chardev', ...deviceNumbers(w.st.rdev) });
+      continue;
+    }
     if (w.target !== undefined) {
       nodes.push({ ...base, type: 'symlink', target: w.target });
       continue;
@@ -107,7 +132,8 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
       const key = `${w.st.dev}:${w.st.ino}`;
       const first = firstOfInode.get(key);
       if (first !== undefined) {
-        nodes.push({ ...base, type: 'hardlink', linkTo: first });
+        // xattrs belong to the inode: the file node that comes first carries them.
+        nodes.push({ path: base.path, mode: base.mode, uid: base.uid, gid: base.gid, mtimeNs: base.mtimeNs, type: 'hardlink', linkTo: first });
         continue;
       }
       firstOfInode.set(key, w.path);
@@ -143,5 +169,5 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     files, dirs, bytes, filesUnchanged: unchanged, skipped, blocks: 0, holes: 0, blobsAdded: stats.blobsAdded, bytesAdded: stats.bytesAdded,
   });
   const id = commitSnapshot(repo, payload, opts.signingKey);
-  return { id, payload };
+  return { id, payload, notes };
 }

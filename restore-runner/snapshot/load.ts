@@ -8,6 +8,7 @@ import { type Id, sha256Hex, shortId } from '../format/v1/ids.js';
 import { decodeSnapshot, signedBytes, type SnapshotDocument, type SnapshotPayload } from '../format/v1/snapshot.js';
 import { keyIdOf, verifyBytes } from '../repository/keys.js';
 import type { Repository } from '../repository/repository.js';
+import { type LogState, readSnapshotLog } from './log.js';
 
 export interface SnapshotRecord {
   readonly id: Id;
@@ -38,12 +39,6 @@ export function tryLoadSnapshot(repo: Repository, id: Id, trusted: KeyObject): S
   return { ok: true, record: { id, doc, payload: doc.payload } };
 }
 
-export function loadSnapshot(repo: Repository, id: Id, trusted: KeyObject): SnapshotRecord {
-  const r = tryLoadSnapshot(repo, id, trusted);
-  if (!r.ok) throw r.error;
-  return r.record;
-}
-
 export interface SnapshotFilter {
   readonly host?: string;
   readonly instance?: string;
@@ -61,31 +56,98 @@ export function matches(p: SnapshotPayload, f: SnapshotFilter): boolean {
   return true;
 }
 
-/** All snapshots that verify, oldest first, and the errors of those that do not. */
-export function listSnapshots(repo: Repository, trusted: KeyObject): { readonly records: readonly SnapshotRecord[]; readonly errors: readonly RstError[] } {
-  const records: SnapshotRecord[] = [];
-  const errors: RstError[] = [];
-  for (const id of repo.listSnapshotIds()) {
-    const r = tryLoadSnapshot(repo, id, trusted);
-    if (r.ok) records.push(r.record);
-    else errors.push(r.error);
-  }
-  records.sort((a, b) => a.payload.time.localeCompare(b.payload.time) || a.id.localeCompare(b.id));
-  return { records, errors };
+/** A snapshot file that the log does not make live: removed by `prune`. */
+export interface SnapshotLeftover {
+  readonly id: Id;
+  readonly why: 'forgotten' | 'unlisted';
 }
 
-/** Resolve `latest` (optionally filtered) or a unique ID prefix to a verified snapshot. */
+export interface SnapshotListing {
+  readonly records: readonly SnapshotRecord[];
+  /** Snapshots that fail to load, live snapshots whose file is gone, files the log does not list, an invalid log. */
+  readonly errors: readonly RstError[];
+  readonly leftovers: readonly SnapshotLeftover[];
+  /** The log's state; null for a version 1 repository (no log). */
+  readonly log: LogState | null;
+}
+
+/**
+ * All snapshots that verify and that the signed log makes live, oldest first, and what is wrong
+ * with the others. An invalid log makes every snapshot untrusted (no records).
+ */
+export function listSnapshots(repo: Repository, trusted: KeyObject): SnapshotListing {
+  const records: SnapshotRecord[] = [];
+  const errors: RstError[] = [];
+  const leftovers: SnapshotLeftover[] = [];
+  const logged = readSnapshotLog(repo, trusted);
+  if (!logged.ok) return { records, errors: [logged.error], leftovers, log: null };
+  const log = logged.state;
+  const onDisk = repo.listSnapshotIds();
+  const candidates = log === null ? onDisk : [...log.live].sort();
+  for (const id of candidates) {
+    const r = tryLoadSnapshot(repo, id, trusted);
+    if (r.ok) records.push(r.record);
+    else errors.push(r.error.code === 'RST_ERR_SNAPSHOT_NOT_FOUND' ? rstError('RST_ERR_SNAPSHOT_DELETED', shortId(id)) : r.error);
+  }
+  if (log !== null) {
+    for (const id of onDisk) {
+      if (log.live.has(id)) continue;
+      if (log.forgotten.has(id)) leftovers.push({ id, why: 'forgotten' });
+      else {
+        leftovers.push({ id, why: 'unlisted' });
+        const r = tryLoadSnapshot(repo, id, trusted);
+        errors.push(r.ok ? rstError('RST_ERR_SNAPSHOT_UNLISTED', shortId(id), 'a file planted in snapshots/') : r.error);
+      }
+    }
+  }
+  records.sort((a, b) => a.payload.time.localeCompare(b.payload.time) || a.id.localeCompare(b.id));
+  return { records, errors, leftovers, log };
+}
+
+/**
+ * Load one snapshot (its own checks first, for the most specific error) and, in a version 2
+ * repository, require the log to make it live.
+ */
+function loadLive(repo: Repository, id: Id, trusted: KeyObject, log: LogState | null): SnapshotRecord {
+  const r = tryLoadSnapshot(repo, id, trusted);
+  if (!r.ok) {
+    if (r.error.code === 'RST_ERR_SNAPSHOT_NOT_FOUND' && log?.live.has(id) === true) throw rstError('RST_ERR_SNAPSHOT_DELETED', shortId(id));
+    throw r.error;
+  }
+  if (log !== null && !log.live.has(id)) {
+    throw rstError('RST_ERR_SNAPSHOT_UNLISTED', shortId(id), log.forgotten.has(id) ? 'it was forgotten' : 'a file planted in snapshots/');
+  }
+  return r.record;
+}
+
+function provenLog(repo: Repository, trusted: KeyObject): LogState | null {
+  const logged = readSnapshotLog(repo, trusted);
+  if (!logged.ok) throw logged.error;
+  return logged.state;
+}
+
+/** One snapshot by full ID, proved like `resolveSnapshot` proves it. */
+export function loadSnapshot(repo: Repository, id: Id, trusted: KeyObject): SnapshotRecord {
+  return loadLive(repo, id, trusted, provenLog(repo, trusted));
+}
+
+/** Resolve `latest` (optionally filtered) or a unique ID prefix to a verified, live snapshot. */
 export function resolveSnapshot(repo: Repository, ref: string, trusted: KeyObject, filter: SnapshotFilter = {}): SnapshotRecord {
   if (ref === 'latest') {
-    const { records } = listSnapshots(repo, trusted);
+    const { records, errors } = listSnapshots(repo, trusted);
+    // A deleted newer snapshot would make an older one `latest`: a rollback, so refuse.
+    const logError = errors.find((e) => e.code === 'RST_ERR_LOG_INVALID' || e.code === 'RST_ERR_SNAPSHOT_DELETED');
+    if (logError !== undefined) throw logError;
     const hits = records.filter((r) => matches(r.payload, filter));
     const last = hits[hits.length - 1];
     if (last === undefined) throw rstError('RST_ERR_SNAPSHOT_NOT_FOUND', 'latest', repo.dir, repo.dir);
     return last;
   }
-  const hits = repo.listSnapshotIds().filter((id) => id.startsWith(ref.toLowerCase()));
+  const log = provenLog(repo, trusted);
+  const known = new Set([...repo.listSnapshotIds(), ...(log?.live ?? [])]);
+  const hits = [...known].filter((id) => id.startsWith(ref.toLowerCase()));
   if (hits.length > 1) throw rstError('RST_ERR_SNAPSHOT_AMBIGUOUS', ref);
   const id = hits[0];
   if (id === undefined || ref.length < 4) throw rstError('RST_ERR_SNAPSHOT_NOT_FOUND', ref, repo.dir, repo.dir);
-  return loadSnapshot(repo, id, trusted);
+  return loadLive(repo, id, trusted, log);
 }

@@ -6,7 +6,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { closeSync, openSync, statSync } from 'node:fs';
-import { type RstErrorCode, isRstError, messageOf } from '../errors.js';
+import { join } from 'node:path';
+import { type RstErrorCode, isRstError, messageOf, rstError } from '../errors.js';
 import { decodeBlob } from '../format/v1/blob-codec.js';
 import { blockCount, isHole } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, isId, sha256Hex, shortId } from '../format/v1/ids.js';
@@ -15,10 +16,14 @@ import { BlobReader } from '../repository/blob-reader.js';
 import { readFully, type Repository } from '../repository/repository.js';
 import { readBlockMap, readManifest } from '../snapshot/content.js';
 import { tryLoadSnapshot } from '../snapshot/load.js';
+import { readSnapshotLog } from '../snapshot/log.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 
 export type VerifyProblem =
   | { readonly type: 'snapshot-invalid'; readonly code: RstErrorCode; readonly snapshot: Id; readonly message: string }
+  | { readonly type: 'log-invalid'; readonly code: 'RST_ERR_LOG_INVALID'; readonly message: string }
+  | { readonly type: 'snapshot-deleted'; readonly code: 'RST_ERR_SNAPSHOT_DELETED'; readonly snapshot: Id; readonly message: string }
+  | { readonly type: 'snapshot-unlisted'; readonly code: 'RST_ERR_SNAPSHOT_UNLISTED'; readonly snapshot: Id; readonly message: string }
   | { readonly type: 'index-corrupt'; readonly code: 'RST_ERR_INDEX_CORRUPT'; readonly index: Id; readonly message: string }
   | { readonly type: 'pack-missing'; readonly code: 'RST_ERR_PACK_CORRUPT'; readonly pack: Id; readonly message: string }
   | { readonly type: 'pack-corrupt'; readonly code: 'RST_ERR_PACK_CORRUPT'; readonly pack: Id; readonly message: string }
@@ -28,7 +33,13 @@ export type VerifyProblem =
 
 export type VerifyHint =
   | { readonly type: 'pack-unindexed'; readonly file: string }
-  | { readonly type: 'tmp-leftover'; readonly file: string };
+  | { readonly type: 'tmp-leftover'; readonly file: string }
+  /** A snapshot file whose `forget` was logged but whose removal was interrupted. */
+  | { readonly type: 'snapshot-forgotten'; readonly file: string }
+  /** A logged snapshot still at its pending name in tmp/ (its writer stopped before the rename). */
+  | { readonly type: 'snapshot-pending'; readonly file: string }
+  /** A version 1 repository: no signed log, so a deleted snapshot cannot be noticed. */
+  | { readonly type: 'format-v1'; readonly file: string };
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -57,14 +68,29 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
   const reader = new BlobReader(repo, index);
   let bytesRead = 0;
 
-  // 1. Snapshots and everything they reference.
-  const ids = opts.snapshots ?? repo.listSnapshotIds();
+  // 1. The signed log, then snapshots and everything they reference.
+  const logged = readSnapshotLog(repo, opts.trustedKey);
+  if (!logged.ok) problems.push({ type: 'log-invalid', code: 'RST_ERR_LOG_INVALID', message: logged.error.message });
+  const log = logged.ok ? logged.state : null;
+  if (logged.ok && log === null) hints.push({ type: 'format-v1', file: join(repo.dir, 'config') });
+  const ids = opts.snapshots ?? [...new Set([...repo.listSnapshotIds(), ...(log?.live ?? [])])].sort();
   for (const id of ids) {
-    const r = tryLoadSnapshot(repo, id, opts.trustedKey);
-    if (!r.ok) {
-      problems.push({ type: 'snapshot-invalid', code: r.error.code, snapshot: id, message: r.error.message });
+    if (log?.forgotten.has(id) === true) {
+      hints.push({ type: 'snapshot-forgotten', file: repo.snapshotPath(id) });
       continue;
     }
+    const r = tryLoadSnapshot(repo, id, opts.trustedKey);
+    if (!r.ok) {
+      if (log?.live.has(id) === true && r.error.code === 'RST_ERR_SNAPSHOT_NOT_FOUND') {
+        problems.push({ type: 'snapshot-deleted', code: 'RST_ERR_SNAPSHOT_DELETED', snapshot: id, message: rstError('RST_ERR_SNAPSHOT_DELETED', shortId(id)).message });
+      } else problems.push({ type: 'snapshot-invalid', code: r.error.code, snapshot: id, message: r.error.message });
+      continue;
+    }
+    if (log !== null && !log.live.has(id)) {
+      problems.push({ type: 'snapshot-unlisted', code: 'RST_ERR_SNAPSHOT_UNLISTED', snapshot: id, message: rstError('RST_ERR_SNAPSHOT_UNLISTED', shortId(id), 'a file planted in snapshots/').message });
+      continue;
+    }
+    if (log !== null && repo.hasPendingSnapshot(id)) hints.push({ type: 'snapshot-pending', file: repo.pendingSnapshotPath(id) });
     const p = r.record.payload;
     const meta = p.kind === 'tree' ? p.tree : p.image.map;
     const missingMeta = meta.filter((m) => !index.has(m));
@@ -157,7 +183,8 @@ export function verifyRepository(repo: Repository, opts: VerifyOptions): VerifyR
   for (const f of repo.listPackFiles()) {
     if (!isId(f.id) || index.packSize(f.id) === undefined) hints.push({ type: 'pack-unindexed', file: f.path });
   }
-  for (const f of repo.listTmpFiles()) hints.push({ type: 'tmp-leftover', file: f });
+  const pending = new Set(hints.flatMap((h) => (h.type === 'snapshot-pending' ? [h.file] : [])));
+  for (const f of repo.listTmpFiles()) if (!pending.has(f)) hints.push({ type: 'tmp-leftover', file: f });
 
   return { ok: problems.length === 0, snapshots: ids.length, packs, blobs: index.blobCount(), bytesRead, problems, hints };
 }

@@ -16,6 +16,8 @@ import {
   indexTemplate,
   mappings,
   setupRequests,
+  STORE_FIELDS,
+  STORE_FIELDS_OBJECT,
   type FieldSpec,
 } from '../../pipeline/store/elasticsearch/index-template.js';
 
@@ -82,7 +84,23 @@ describe('field tables against ECS (@elastic/ecs)', () => {
     expect(EVENT_FIELDS['event.duration'].type).toBe('long');
     expect(DEAD_LETTER_FIELDS['error.type'].type).toBe('keyword');
     expect(leaf('events', 'event.original')).toEqual({ type: 'keyword', index: false, doc_values: false });
-    expect(leaf('events', 'file.path')).toEqual({ type: 'keyword', ignore_above: 1024, fields: { text: { type: 'match_only_text' } } });
+    expect(leaf('events', 'file.path')).toEqual({
+      type: 'keyword',
+      ignore_above: 1024,
+      fields: { text: { type: 'match_only_text' }, wildcard: { type: 'wildcard' } },
+    });
+    expect(leaf('events', 'message')).toEqual({ type: 'match_only_text', fields: { wildcard: { type: 'wildcard' } } });
+  });
+
+  it("maps the store's own fields (the write order), outside ECS and the document types", () => {
+    for (const kind of INDEX_KINDS) {
+      for (const [path, spec] of Object.entries(STORE_FIELDS[kind])) {
+        expect(path.startsWith(`${STORE_FIELDS_OBJECT}.`)).toBe(true);
+        expect(ecsField(path)).toBeUndefined();
+        expect(leaf(kind, path)?.['type']).toBe(spec.type);
+      }
+    }
+    expect(leaf('events', 'kintsugi.seq')).toEqual({ type: 'long' });
   });
 });
 
@@ -135,5 +153,16 @@ describe('templates, names, lifecycle', () => {
       '/_index_template/kintsugi-dead-letters',
     ]);
     expect(setupRequests({ events: 60 })[0]?.body).toEqual(ilmPolicy('events', 60));
+  });
+
+  it('an index prefix renames indices, aliases, templates and policies together', () => {
+    expect(indexName('events', '2026-03-14T01:11:10.412Z', 'acme')).toBe('acme-events-2026.03.14');
+    const template = indexTemplate('alerts', 'acme');
+    expect(template).toMatchObject({
+      index_patterns: ['acme-alerts-*'],
+      composed_of: ['acme-alerts@custom'],
+      template: { settings: { 'index.lifecycle.name': 'acme-alerts' }, aliases: { 'acme-alerts': {} } },
+    });
+    expect(setupRequests({}, 'acme').map((r) => r.path)).toContain('/_index_template/acme-dead-letters');
   });
 });

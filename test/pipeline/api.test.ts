@@ -4,13 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../pipeline/api/server.js';
 import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
 import { startTelemetry, type Telemetry } from '../../pipeline/telemetry/telemetry.js';
-import { METRICS, exposedName, type MetricKey } from '../../pipeline/telemetry/metrics.js';
+import { exposedName, type MetricKey } from '../../pipeline/telemetry/metrics.js';
 import { StoreSink } from '../../pipeline/store-sink.js';
 import { SAMPLES, sampleBytes } from '../parsers/samples.js';
 import { readWhole } from '../parsers/read.js';
+import { testAccess, type TestAccess } from '../access/harness.js';
 
 let app: FastifyInstance;
 let telemetry: Telemetry;
+let access: TestAccess;
 const items = SAMPLES.flatMap((s) => readWhole(sampleBytes(s.name), s.format, s.source).items);
 
 beforeAll(async () => {
@@ -18,11 +20,14 @@ beforeAll(async () => {
   const store = new MemoryEventStore();
   await new StoreSink(store, telemetry.instruments).write(items);
   telemetry.instruments.followerLag.addCallback((r) => r.observe(0, { source: 'test' }));
-  app = await buildApi({ store, telemetry, lagBytes: () => 0 });
+  // Reads without credentials (the documented development setting); writes need an admin token.
+  access = testAccess(store, { anonymous: 'viewer' });
+  app = await buildApi({ store, telemetry, lagBytes: () => 0, access: access.deps });
 });
 afterAll(async () => {
   await app.close();
   await telemetry.shutdown();
+  access.cleanup();
 });
 
 interface EventsBody {
@@ -108,21 +113,22 @@ describe('GET /api/dead-letters, /healthz, POST /api/items', () => {
   it('stores posted items once, however often they are posted', async () => {
     const extra = readWhole(Buffer.from('[2026-01-01 00:00:00] REBOOT\n'), 'rlog', { host: 'posted' }).items;
     const payload = { events: extra.flatMap((i) => (i.kind === 'event' ? [i.event] : [])), deadLetters: [] };
-    const first = await app.inject({ method: 'POST', url: '/api/items', payload });
-    const second = await app.inject({ method: 'POST', url: '/api/items', payload });
+    const first = await app.inject({ method: 'POST', url: '/api/items', headers: access.headers('admin'), payload });
+    const second = await app.inject({ method: 'POST', url: '/api/items', headers: access.headers('admin'), payload });
     expect(first.json()).toMatchObject({ events: { inserted: 1, duplicates: 0 } });
     expect(second.json()).toMatchObject({ events: { inserted: 0, duplicates: 1 } });
-    const bad = await app.inject({ method: 'POST', url: '/api/items', payload: { events: [{ nope: 1 }], deadLetters: [] } });
+    const bad = await app.inject({ method: 'POST', url: '/api/items', headers: access.headers('admin'), payload: { events: [{ nope: 1 }], deadLetters: [] } });
     expect(bad.statusCode).toBe(422);
     expect(bad.json<{ code: string }>().code).toBe('PIP_ERR_STORE_INVALID_EVENT');
   });
 });
 
 describe('GET /metrics', () => {
-  it('exposes every catalogued metric in the Prometheus text format', async () => {
+  // Every catalogued metric, on a running service: test/telemetry/service.test.ts.
+  it('exposes the ingest metrics in the Prometheus text format', async () => {
     const r = await app.inject({ url: '/metrics' });
     expect(r.statusCode).toBe(200);
-    for (const key of Object.keys(METRICS) as MetricKey[]) expect(r.body).toMatch(new RegExp(`^# TYPE ${exposedName(key)} `, 'm'));
+    for (const key of ['eventsStored', 'deadLetters', 'storeWrite', 'followerLag'] as const satisfies readonly MetricKey[]) expect(r.body).toMatch(new RegExp(`^# TYPE ${exposedName(key)} `, 'm'));
     const failures = new Set(items.flatMap((i) => (i.kind === 'event' && i.event.event.dataset === 'recovery.v32' && i.event.event.outcome === 'failure' ? [i.event.event.id] : []))).size;
     expect(r.body).toMatch(new RegExp(`^kintsugi_events_stored_total\\{dataset="recovery.v32",outcome="failure",otel_scope_name="kintsugi"\\} ${failures}$`, 'm'));
     expect(r.body).toMatch(/^kintsugi_dead_letters_total\{reason="orphan-continuation",otel_scope_name="kintsugi"\} 2$/m);

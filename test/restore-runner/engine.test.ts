@@ -1,4 +1,5 @@
 /** Deduplication, incremental snapshots, tree delta / files / --delete restores, dry runs, locks. */
+import { forgetSnapshots } from '../../restore-runner/snapshot/commit.js';
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -193,7 +194,7 @@ describe('prune', () => {
     for (let i = 0; i < 30; i += 3) writeFileSync(join(src, i % 2 === 0 ? 'sub' : '', `f${i}`), content(500 + i, 7000));
     const b = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
     const before = repo.listPackFiles().reduce((s, f) => s + statSync(f.path).size, 0);
-    repo.removeSnapshot(a.id);
+    forgetSnapshots(repo, [a.id], key);
     const { prune } = await import('../../restore-runner/prune/prune.js');
     const dry = prune(repo, pub, true);
     expect(dry.blobsRemoved).toBeGreaterThan(0);

@@ -13,7 +13,7 @@ import { Repository } from '../../restore-runner/repository/repository.js';
 import { restore } from '../../restore-runner/restore/restore.js';
 import { createImageSnapshot } from '../../restore-runner/snapshot/create-image.js';
 import { tempDir } from './helpers.js';
-import { fill } from '../../bench/restore/fill.js';
+import { fill } from '../../bench/engine/fill.js';
 
 function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool} || test -x /sbin/${tool}`]).status === 0;

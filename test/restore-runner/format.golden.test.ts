@@ -59,7 +59,7 @@ function compute(): Record<string, unknown> {
     config: encodeConfig(config),
     packTrailerHex: encodePackTrailer(entries).toString('hex'),
     indexBodyHex: encodeIndexBody(packs).toString('hex'),
-    manifest: encodeManifest(nodes).toString('utf8'),
+    manifest: encodeManifest(nodes, 1).toString('utf8'),
     snapshotFile: snapshotFile.toString('utf8'),
     snapshotId: sha256Hex(snapshotFile),
     chunkLengths: new Chunker(config.chunker).split(chunkInput()).map((c) => c.length),

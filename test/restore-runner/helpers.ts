@@ -1,5 +1,5 @@
 /** Shared helpers for the restore-runner tests: temp dirs, repositories, tree comparison. */
-import { mkdtempSync, rmSync, readdirSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -97,4 +97,14 @@ export function fileNode(path: string, content: Buffer): TreeNode {
 
 export function dirNode(path: string): TreeNode {
   return { path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: 1_000_000_000n };
+}
+
+import { encodeSnapshot, type SnapshotDocument } from '../../restore-runner/format/v1/snapshot.js';
+
+/** Put a snapshot file into snapshots/ behind the writer's back (no log entry): an attacker's move. */
+export function plantSnapshot(repo: Repository, doc: SnapshotDocument): string {
+  const bytes = encodeSnapshot(doc);
+  const id = sha256Hex(bytes);
+  writeFileSync(repo.snapshotPath(id), bytes);
+  return id;
 }

@@ -3,21 +3,24 @@
  * (typed, every problem listed) and by `restore` before anything is written.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RstErrorCode } from '../../restore-runner/errors.js';
 import { isRstError } from '../../restore-runner/errors.js';
 import type { Id } from '../../restore-runner/format/v1/ids.js';
 import { sha256Hex } from '../../restore-runner/format/v1/ids.js';
-import { decodeSnapshot } from '../../restore-runner/format/v1/snapshot.js';
+import { decodeSnapshot, signedBytes } from '../../restore-runner/format/v1/snapshot.js';
 import type { Repository } from '../../restore-runner/repository/repository.js';
-import { commitSnapshot } from '../../restore-runner/snapshot/commit.js';
+import { keyIdOf, signBytes } from '../../restore-runner/repository/keys.js';
+import { encodeLogLine, logSignedBytes } from '../../restore-runner/format/v2/snapshot-log.js';
+import { forgetSnapshots } from '../../restore-runner/snapshot/commit.js';
+import { listSnapshots, resolveSnapshot } from '../../restore-runner/snapshot/load.js';
 import { createImageSnapshot } from '../../restore-runner/snapshot/create-image.js';
 import { createTreeSnapshot } from '../../restore-runner/snapshot/create-tree.js';
 import { restore } from '../../restore-runner/restore/restore.js';
 import { verifyRepository, type VerifyProblem } from '../../restore-runner/verify/verify.js';
-import { describeTree, smallRepo, tempDir } from './helpers.js';
+import { describeTree, plantSnapshot, smallRepo, tempDir } from './helpers.js';
 import { Chunker } from '../../restore-runner/chunking/cdc.js';
 
 interface Fixture {
@@ -207,7 +210,7 @@ describe('tamper matrix', () => {
     if (!d.ok) throw new Error('fixture');
     const other = generateKeyPairSync('ed25519');
     const payload = { ...d.doc.payload, time: '2027-01-01T00:00:00.000Z' };
-    const forged = commitSnapshot(fx.repo, payload, other.privateKey);
+    const forged = plantSnapshot(fx.repo, { payload, signature: { algorithm: 'ed25519', keyId: keyIdOf(other.publicKey), value: signBytes(other.privateKey, signedBytes(payload)) } });
     expect(problems(false)).toEqual([expect.objectContaining({ code: 'RST_ERR_UNTRUSTED_KEY', snapshot: forged })]);
     await expectRestoreRefused(forged, 'RST_ERR_UNTRUSTED_KEY');
     // The attacker also replaces keys/public.pem: a restorer pinning its own copy still refuses.
@@ -219,7 +222,7 @@ describe('tamper matrix', () => {
     const d1 = decodeSnapshot(fx.repo.readSnapshotFile(fx.tree1));
     const d2 = decodeSnapshot(fx.repo.readSnapshotFile(fx.tree2));
     if (!d1.ok || !d2.ok) throw new Error('fixture');
-    const id = fx.repo.saveSnapshot({ payload: d1.doc.payload, signature: d2.doc.signature });
+    const id = plantSnapshot(fx.repo, { payload: d1.doc.payload, signature: d2.doc.signature });
     expect(problems(false)).toEqual([expect.objectContaining({ code: 'RST_ERR_SIGNATURE_INVALID', snapshot: id })]);
     await expectRestoreRefused(id, 'RST_ERR_SIGNATURE_INVALID');
   });
@@ -245,4 +248,67 @@ describe('tamper matrix', () => {
     const types = problems().map((p) => `${p.type}:${p.code}`).sort();
     expect(types).toEqual(['blob-corrupt:RST_ERR_BLOB_CORRUPT', 'pack-corrupt:RST_ERR_PACK_CORRUPT', 'snapshot-invalid:RST_ERR_SNAPSHOT_ID_MISMATCH', 'snapshot-invalid:RST_ERR_SNAPSHOT_ID_MISMATCH']);
   });
+});
+
+describe('tamper matrix: the signed snapshot log', () => {
+  const logLines = (): string[] => readFileSync(fx.repo.logPath, 'utf8').split('\n').slice(0, -1);
+
+  it('a deleted snapshot file is reported by verify, list and restore (latest does not roll back to an older one)', async () => {
+    unlinkSync(fx.repo.snapshotPath(fx.tree2));
+    expect(problems(false)).toEqual([expect.objectContaining({ type: 'snapshot-deleted', code: 'RST_ERR_SNAPSHOT_DELETED', snapshot: fx.tree2 })]);
+    const listed = listSnapshots(fx.repo, fx.pub);
+    expect(listed.errors.map((e) => e.code)).toEqual(['RST_ERR_SNAPSHOT_DELETED']);
+    await expectRestoreRefused(fx.tree2, 'RST_ERR_SNAPSHOT_DELETED');
+    await expectRestoreRefused('latest', 'RST_ERR_SNAPSHOT_DELETED');
+  });
+
+  it('a snapshot substituted by a forgotten one (deleted, and an older signed file put back)', async () => {
+    const old = readFileSync(fx.repo.snapshotPath(fx.tree1));
+    forgetSnapshots(fx.repo, [fx.tree1], fx.key);
+    unlinkSync(fx.repo.snapshotPath(fx.tree2));
+    writeFileSync(fx.repo.snapshotPath(fx.tree1), old);
+    const r = verifyRepository(fx.repo, { trustedKey: fx.pub });
+    expect(r.problems).toEqual([expect.objectContaining({ type: 'snapshot-deleted', snapshot: fx.tree2 })]);
+    expect(r.hints).toContainEqual({ type: 'snapshot-forgotten', file: fx.repo.snapshotPath(fx.tree1) });
+    await expectRestoreRefused(fx.tree1, 'RST_ERR_SNAPSHOT_UNLISTED');
+    expect(listSnapshots(fx.repo, fx.pub).records.map((x) => x.id)).toEqual([fx.image]);
+  });
+
+  it('a validly signed snapshot planted without a log entry is refused', async () => {
+    const d = decodeSnapshot(fx.repo.readSnapshotFile(fx.tree1));
+    if (!d.ok) throw new Error('fixture');
+    const payload = { ...d.doc.payload, time: '2027-01-01T00:00:00.000Z' };
+    const planted = plantSnapshot(fx.repo, { payload, signature: { algorithm: 'ed25519', keyId: keyIdOf(fx.pub), value: signBytes(fx.key, signedBytes(payload)) } });
+    expect(problems(false)).toEqual([expect.objectContaining({ type: 'snapshot-unlisted', code: 'RST_ERR_SNAPSHOT_UNLISTED', snapshot: planted })]);
+    await expectRestoreRefused(planted, 'RST_ERR_SNAPSHOT_UNLISTED');
+    // `latest` ignores it (it is the newest by time) and prune removes it.
+    expect(resolveSnapshot(fx.repo, 'latest', fx.pub, { kind: 'tree' }).id).toBe(fx.tree2);
+    const { prune } = await import('../../restore-runner/prune/prune.js');
+    expect(prune(fx.repo, fx.pub).snapshotFilesRemoved).toBe(1);
+    expect(problems(false)).toEqual([]);
+  });
+
+  const logTampers: readonly [string, () => void][] = [
+    ['a flipped byte in an entry', () => flipByte(fx.repo.logPath, (n) => n - 20)],
+    ['an entry removed from the middle', () => writeFileSync(fx.repo.logPath, `${logLines().filter((_, i) => i !== 1).join('\n')}\n`)],
+    ['two entries swapped', () => { const l = logLines(); writeFileSync(fx.repo.logPath, `${[l[1], l[0], l[2]].join('\n')}\n`); }],
+    ['the last line cut short', () => truncateSync(fx.repo.logPath, statSync(fx.repo.logPath).size - 5)],
+    ['an entry appended with another key', () => {
+      const other = generateKeyPairSync('ed25519');
+      const head = sha256Hex(Buffer.from(`${logLines()[2] ?? ''}\n`));
+      const entry = { seq: 4, prev: head, repository: fx.repo.config.id, op: 'forget' as const, snapshot: fx.tree2, time: '2027-01-01T00:00:00.000Z' };
+      writeFileSync(fx.repo.logPath, encodeLogLine({ entry, signature: { algorithm: 'ed25519', keyId: keyIdOf(other.publicKey), value: signBytes(other.privateKey, logSignedBytes(entry)) } }), { flag: 'a' });
+    }],
+  ];
+  for (const [what, tamper] of logTampers) {
+    it(`a log with ${what} is refused: no snapshot is trusted`, async () => {
+      expect(logLines()).toHaveLength(3);
+      tamper();
+      expect(problems(false)).toContainEqual(expect.objectContaining({ type: 'log-invalid', code: 'RST_ERR_LOG_INVALID' }));
+      expect(listSnapshots(fx.repo, fx.pub).records).toEqual([]);
+      await expectRestoreRefused(fx.tree2, 'RST_ERR_LOG_INVALID');
+      await expectRestoreRefused('latest', 'RST_ERR_LOG_INVALID');
+      expect(() => createTreeSnapshot(fx.repo, { source: fx.src, host: 'h', signingKey: fx.key, progress: false })).toThrow(/RST_ERR_LOG_INVALID|invalid/);
+    });
+  }
 });

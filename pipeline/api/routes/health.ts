@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../server.js';
 
 export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, lagBytes }) => {
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { config: { role: 'public' } }, async (_request, reply) => {
     try {
       const stats = await store.stats();
       return { status: 'ok', events: stats.events, deadLetters: stats.deadLetters, followerLagBytes: lagBytes?.() ?? 0 };

@@ -19,7 +19,7 @@ const bodySchema = {
 
 export const itemRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
   // The store checks every document it indexes (store/record.ts) and refuses a bad batch whole.
-  app.post<{ Body: { events: RecoveryEvent[]; deadLetters: DeadLetter[] } }>('/api/items', { schema: { body: bodySchema } }, async (request, reply) => {
+  app.post<{ Body: { events: RecoveryEvent[]; deadLetters: DeadLetter[] } }>('/api/items', { config: { role: 'admin' }, schema: { body: bodySchema } }, async (request, reply) => {
     const result = await store.writeBatch(request.body.events, request.body.deadLetters);
     if (!result.ok) return storeErrorReply(reply, result.error);
     return { events: result.events, deadLetters: result.deadLetters };

@@ -6,7 +6,7 @@ import { storeErrorReply } from './store-error.js';
 export const traceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
   app.get<{ Params: { id: string } }>(
     '/api/traces/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] } } },
+    { config: { role: 'viewer' }, schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] } } },
     async (request, reply) => {
       const result = await store.trace(request.params.id);
       if (!result.ok) return storeErrorReply(reply, result.error);

@@ -36,6 +36,12 @@ export interface FieldSpec {
   readonly stored?: 'source-only';
   /** A `.text` multi-field of type `match_only_text`, as ECS defines for this field. */
   readonly text?: true;
+  /**
+   * A `.wildcard` multi-field of type `wildcard`: the whole value as one string, so that the
+   * store's free-text filter (a case-insensitive substring, across word boundaries and
+   * punctuation) is one `wildcard` query. Not ECS; an addition ECS allows (multi-fields).
+   */
+  readonly substring?: true;
 }
 
 type Leaf = string | number | boolean | readonly unknown[];
@@ -77,11 +83,11 @@ export const EVENT_FIELDS: FieldTable<RecoveryEvent> = {
   'host.name': ecs('keyword'),
   'host.id': ecs('keyword'),
   'host.os.version': ecs('keyword'),
-  'file.path': ecs('keyword', { text: true }),
+  'file.path': ecs('keyword', { text: true, substring: true }),
   'file.size': ecs('long'),
   'error.code': ecs('keyword'),
   'error.message': ecs('match_only_text'),
-  message: ecs('match_only_text'),
+  message: ecs('match_only_text', { substring: true }),
   'user.name': ecs('keyword', { text: true }),
   'log.file.path': ecs('keyword'),
   'log.offset': custom('long'),
@@ -167,6 +173,20 @@ export const DEAD_LETTER_FIELDS: FieldTable<DeadLetter> = {
   'replayed.event_id': custom('keyword'),
 };
 
+/**
+ * Fields the store adds to a document beside its own (not part of the document's type): removed
+ * from every document the store reads back (`_source.excludes`).
+ */
+export const STORE_FIELDS: { readonly [K in IndexKind]: Readonly<Record<string, FieldSpec>> } = {
+  // The write order (EventStore.eventsSince): Elasticsearch has no global sequence of its own.
+  events: { 'kintsugi.seq': custom('long') },
+  alerts: {},
+  'dead-letters': {},
+};
+
+/** The top-level object that holds the store's own fields. */
+export const STORE_FIELDS_OBJECT = 'kintsugi';
+
 /** Fields outside `recovery.*` that are not ECS, each with its reason (event-schema.md). */
 export const NON_ECS_EXCEPTIONS: Readonly<Record<string, string>> = {
   'log.offset': 'written as Filebeat writes it (event-schema.md)',
@@ -184,11 +204,25 @@ export const NON_ECS_EXCEPTIONS: Readonly<Record<string, string>> = {
 export const INDEX_KINDS = ['events', 'alerts', 'dead-letters'] as const;
 export type IndexKind = (typeof INDEX_KINDS)[number];
 
-/** The query alias of each kind: what dashboards, SIEMs and the API search. */
+/** The prefix of every index, alias, template and policy name unless the configuration sets one. */
+export const DEFAULT_INDEX_PREFIX = 'kintsugi';
+
+/**
+ * What an index prefix may be: lower case (Elasticsearch refuses upper-case index names), not
+ * starting with `_`, `-` or `+`, no `*` (it would make the template's pattern match others).
+ */
+export const INDEX_PREFIX_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,99}$';
+
+/** The query alias of a kind under a prefix: `<prefix>-events`, `<prefix>-alerts`, `<prefix>-dead-letters`. */
+export function aliasName(kind: IndexKind, prefix: string = DEFAULT_INDEX_PREFIX): string {
+  return `${prefix}-${kind}`;
+}
+
+/** The query alias of each kind (default prefix): what dashboards, SIEMs and the API search. */
 export const INDEX_ALIASES: Readonly<Record<IndexKind, string>> = {
-  events: 'kintsugi-events',
-  alerts: 'kintsugi-alerts',
-  'dead-letters': 'kintsugi-dead-letters',
+  events: aliasName('events'),
+  alerts: aliasName('alerts'),
+  'dead-letters': aliasName('dead-letters'),
 };
 
 export const FIELD_TABLES: { readonly [K in IndexKind]: Readonly<Record<string, FieldSpec>> } = {
@@ -219,19 +253,20 @@ export const TEMPLATE_VERSION = 1;
  * from its `@timestamp` (ISO 8601; its UTC date). A pure function of the document, so a rewrite
  * of the same `_id` always reaches the index that holds it.
  */
-export function indexName(kind: IndexKind, timestamp: string): string {
+export function indexName(kind: IndexKind, timestamp: string, prefix: string = DEFAULT_INDEX_PREFIX): string {
   const ms = Date.parse(timestamp);
   if (Number.isNaN(ms)) throw new RangeError(`not an ISO 8601 timestamp: ${JSON.stringify(timestamp)}`);
   const d = new Date(ms);
   const y = String(d.getUTCFullYear()).padStart(4, '0');
   const m = String(d.getUTCMonth() + 1).padStart(2, '0');
   const day = String(d.getUTCDate()).padStart(2, '0');
-  return INDEX_PERIOD[kind] === 'day' ? `${INDEX_ALIASES[kind]}-${y}.${m}.${day}` : `${INDEX_ALIASES[kind]}-${y}.${m}`;
+  const alias = aliasName(kind, prefix);
+  return INDEX_PERIOD[kind] === 'day' ? `${alias}-${y}.${m}.${day}` : `${alias}-${y}.${m}`;
 }
 
 /** The pattern the kind's template applies to. */
-export function indexPattern(kind: IndexKind): string {
-  return `${INDEX_ALIASES[kind]}-*`;
+export function indexPattern(kind: IndexKind, prefix: string = DEFAULT_INDEX_PREFIX): string {
+  return `${aliasName(kind, prefix)}-*`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,12 +277,18 @@ export type Json = string | number | boolean | null | readonly Json[] | { readon
 export type JsonMap = { readonly [key: string]: Json };
 
 function leafMapping(spec: FieldSpec): JsonMap {
+  const fields: { [key: string]: Json } = {};
+  if (spec.text === true) fields['text'] = { type: 'match_only_text' };
+  if (spec.substring === true) fields['wildcard'] = { type: 'wildcard' };
+  const leaf = typedLeaf(spec);
+  return Object.keys(fields).length === 0 ? leaf : { ...leaf, fields };
+}
+
+function typedLeaf(spec: FieldSpec): JsonMap {
   switch (spec.type) {
     case 'keyword':
       if (spec.stored === 'source-only') return { type: 'keyword', index: false, doc_values: false };
-      return spec.text === true
-        ? { type: 'keyword', ignore_above: 1024, fields: { text: { type: 'match_only_text' } } }
-        : { type: 'keyword', ignore_above: 1024 };
+      return { type: 'keyword', ignore_above: 1024 };
     case 'date':
       return { type: 'date' };
     case 'long':
@@ -298,7 +339,7 @@ export function mappings(kind: IndexKind): JsonMap {
     dynamic: false,
     date_detection: false,
     _meta: { managed_by: 'kintsugi', kind, version: TEMPLATE_VERSION },
-    properties: mappingProperties(FIELD_TABLES[kind]),
+    properties: mappingProperties({ ...FIELD_TABLES[kind], ...STORE_FIELDS[kind] }),
   };
 }
 
@@ -320,8 +361,8 @@ export function ilmPolicy(kind: IndexKind, retentionDays: number = DEFAULT_RETEN
 }
 
 /** The name of the kind's index template, ILM policy and optional `@custom` component. */
-export function templateName(kind: IndexKind): string {
-  return INDEX_ALIASES[kind];
+export function templateName(kind: IndexKind, prefix: string = DEFAULT_INDEX_PREFIX): string {
+  return aliasName(kind, prefix);
 }
 
 /**
@@ -329,10 +370,10 @@ export function templateName(kind: IndexKind): string {
  * the query alias, composed with an optional `<name>@custom` component template that operators
  * may create for their own settings (replicas, tiers) without editing this one.
  */
-export function indexTemplate(kind: IndexKind): JsonMap {
-  const name = templateName(kind);
+export function indexTemplate(kind: IndexKind, prefix: string = DEFAULT_INDEX_PREFIX): JsonMap {
+  const name = templateName(kind, prefix);
   return {
-    index_patterns: [indexPattern(kind)],
+    index_patterns: [indexPattern(kind, prefix)],
     priority: 200,
     version: TEMPLATE_VERSION,
     composed_of: [`${name}@custom`],
@@ -346,7 +387,7 @@ export function indexTemplate(kind: IndexKind): JsonMap {
         'index.codec': 'best_compression',
       },
       mappings: mappings(kind),
-      aliases: { [INDEX_ALIASES[kind]]: {} },
+      aliases: { [aliasName(kind, prefix)]: {} },
     },
   };
 }
@@ -358,10 +399,10 @@ export interface SetupRequest {
 }
 
 /** What the store applies at start, in order: the ILM policies, then the index templates. */
-export function setupRequests(retentionDays: Partial<Record<IndexKind, number>> = {}): readonly SetupRequest[] {
+export function setupRequests(retentionDays: Partial<Record<IndexKind, number>> = {}, prefix: string = DEFAULT_INDEX_PREFIX): readonly SetupRequest[] {
   const out: SetupRequest[] = [];
-  for (const kind of INDEX_KINDS) out.push({ method: 'PUT', path: `/_ilm/policy/${templateName(kind)}`, body: ilmPolicy(kind, retentionDays[kind]) });
-  for (const kind of INDEX_KINDS) out.push({ method: 'PUT', path: `/_index_template/${templateName(kind)}`, body: indexTemplate(kind) });
+  for (const kind of INDEX_KINDS) out.push({ method: 'PUT', path: `/_ilm/policy/${templateName(kind, prefix)}`, body: ilmPolicy(kind, retentionDays[kind]) });
+  for (const kind of INDEX_KINDS) out.push({ method: 'PUT', path: `/_index_template/${templateName(kind, prefix)}`, body: indexTemplate(kind, prefix) });
   return out;
 }
 

@@ -3,7 +3,9 @@ import { canonicalJson } from './canonical.js';
 import { int, isObject, obj, parseJson, ShapeError, str } from './guards.js';
 
 export const REPO_FORMAT = 'kintsugi-repository';
-export const REPO_VERSION = 1;
+/** What new repositories are made with; version 1 repositories (no snapshot log) are still read. */
+export const REPO_VERSION = 2;
+export type RepoVersion = 1 | 2;
 
 export interface ChunkerParams {
   readonly minSize: number;
@@ -14,7 +16,7 @@ export interface ChunkerParams {
 
 export interface RepoConfig {
   readonly format: typeof REPO_FORMAT;
-  readonly version: typeof REPO_VERSION;
+  readonly version: RepoVersion;
   readonly id: string;
   readonly createdAt: string;
   readonly hash: 'sha256';
@@ -40,7 +42,7 @@ export function decodeConfig(text: string): ConfigDecodeResult {
     if (!isObject(v)) throw new ShapeError('not an object');
     const format = str(v, 'format');
     const version = int(v, 'version');
-    if (format !== REPO_FORMAT || version !== REPO_VERSION) {
+    if (format !== REPO_FORMAT || (version !== 1 && version !== 2)) {
       return { ok: false, kind: 'version', reason: `${format} v${version}` };
     }
     const ch = obj(v, 'chunker');
@@ -61,7 +63,7 @@ export function decodeConfig(text: string): ConfigDecodeResult {
       ok: true,
       config: {
         format: REPO_FORMAT,
-        version: REPO_VERSION,
+        version: version === 1 ? 1 : 2,
         id: str(v, 'id'),
         createdAt: str(v, 'createdAt'),
         hash,

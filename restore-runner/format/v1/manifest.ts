@@ -9,12 +9,19 @@ import { isId, type Id } from './ids.js';
 import { arr, field, int, isObject, type JsonObject, parseJson, ShapeError, str } from './guards.js';
 
 export const MANIFEST_FORMAT = 'kintsugi-manifest';
-export const MANIFEST_VERSION = 1;
+/** What writers write; version 1 manifests (no xattrs, special files or root node) are still read. */
+export const MANIFEST_VERSION = 2;
 /** The restore journal of a tree target; never part of a snapshot. */
 export const TREE_JOURNAL_NAME = '.kintsugi-restore.json';
 
 /** A path as raw bytes, one char per byte (latin1). */
 export type RawPath = string;
+
+/** One extended attribute (user.*, security.*, trusted.*, system.posix_acl_* for ACLs). */
+export interface Xattr {
+  readonly name: RawPath;
+  readonly value: Buffer;
+}
 
 interface NodeBase {
   readonly path: RawPath;
@@ -22,6 +29,8 @@ interface NodeBase {
   readonly uid: number;
   readonly gid: number;
   readonly mtimeNs: bigint;
+  /** Sorted by name; absent when the node has none (manifest version 2). */
+  readonly xattrs?: readonly Xattr[];
 }
 export interface FileNode extends NodeBase {
   readonly type: 'file';
@@ -40,7 +49,17 @@ export interface HardlinkNode extends NodeBase {
   readonly type: 'hardlink';
   readonly linkTo: RawPath;
 }
-export type TreeNode = FileNode | DirNode | SymlinkNode | HardlinkNode;
+export interface FifoNode extends NodeBase {
+  readonly type: 'fifo';
+}
+export interface DeviceNode extends NodeBase {
+  readonly type: 'chardev' | 'blockdev';
+  readonly major: number;
+  readonly minor: number;
+}
+/** The root node has path "" and type dir: the source directory's own metadata (version 2). */
+export type TreeNode = FileNode | DirNode | SymlinkNode | HardlinkNode | FifoNode | DeviceNode;
+export const ROOT_PATH: RawPath = '';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -91,35 +110,63 @@ function getRaw(o: JsonObject, key: string): RawPath {
 }
 
 /**
- * One node as canonical JSON. Written by hand (keys in sorted order: chunks, gid, linkTo, mode,
- * mtimeNs, path, sha256, size, target, type, uid) because manifests of large trees are encoded
- * on every snapshot; the golden test holds it equal to `canonicalJson`.
+ * One node as canonical JSON. Written by hand (keys in sorted order: chunks, gid, linkTo, major,
+ * minor, mode, mtimeNs, path, sha256, size, target, type, uid, xattrs) because manifests of
+ * large trees are encoded on every snapshot; the golden test holds it equal to `canonicalJson`.
  */
 export function encodeNode(n: TreeNode): string {
   const parts: string[] = [];
   if (n.type === 'file') parts.push(`"chunks":[${n.chunks.map((c) => `"${c}"`).join(',')}]`);
   parts.push(`"gid":${n.gid}`);
   if (n.type === 'hardlink') parts.push(rawField('linkTo', n.linkTo));
+  if (n.type === 'chardev' || n.type === 'blockdev') parts.push(`"major":${n.major}`, `"minor":${n.minor}`);
   parts.push(`"mode":${n.mode}`, `"mtimeNs":"${n.mtimeNs}"`, rawField('path', n.path));
   if (n.type === 'file') parts.push(`"sha256":"${n.sha256}"`, `"size":${n.size}`);
   if (n.type === 'symlink') parts.push(rawField('target', n.target));
   parts.push(`"type":"${n.type}"`, `"uid":${n.uid}`);
+  if (n.xattrs !== undefined && n.xattrs.length > 0) {
+    parts.push(`"xattrs":[${n.xattrs.map((x) => `{${rawField('name', x.name)},"value":"${x.value.toString('base64')}"}`).join(',')}]`);
+  }
   return `{${parts.join(',')}}`;
 }
 
-export function encodeManifest(nodes: readonly TreeNode[]): Buffer {
-  const lines = [canonicalJson({ format: MANIFEST_FORMAT, version: MANIFEST_VERSION })];
+export function encodeManifest(nodes: readonly TreeNode[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
+  const lines = [canonicalJson({ format: MANIFEST_FORMAT, version })];
   for (const n of nodes) lines.push(encodeNode(n));
   return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }
 
-function decodeNode(v: unknown): TreeNode {
+function decodeXattrs(v: JsonObject): readonly Xattr[] | undefined {
+  const list = field(v, 'xattrs');
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new ShapeError('"xattrs" must be a non-empty array');
+  const out: Xattr[] = [];
+  for (const x of list) {
+    if (!isObject(x)) throw new ShapeError('an xattr is not an object');
+    const value = str(x, 'value');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new ShapeError('xattr "value" is not base64');
+    const name = getRaw(x, 'name');
+    const prev = out[out.length - 1];
+    if (name === '' || name.includes('\0')) throw new ShapeError('bad xattr name');
+    if (prev !== undefined && !(prev.name < name)) throw new ShapeError('xattr names not unique and sorted');
+    out.push({ name, value: Buffer.from(value, 'base64') });
+  }
+  return out;
+}
+
+const V2_TYPES = new Set(['fifo', 'chardev', 'blockdev']);
+
+function decodeNode(v: unknown, version: 1 | 2): TreeNode {
   if (!isObject(v)) throw new ShapeError('node is not an object');
+  if (version === 1 && (field(v, 'xattrs') !== undefined || V2_TYPES.has(String(field(v, 'type'))))) {
+    throw new ShapeError('xattrs and special files need manifest version 2');
+  }
+  const xattrs = decodeXattrs(v);
   const mtime = str(v, 'mtimeNs');
   if (!/^-?\d{1,20}$/.test(mtime)) throw new ShapeError('"mtimeNs" must be a decimal string');
   const mode = int(v, 'mode');
   if (mode > 0o7777) throw new ShapeError('"mode" holds permission bits only');
-  const base = { path: getRaw(v, 'path'), mode, uid: int(v, 'uid'), gid: int(v, 'gid'), mtimeNs: BigInt(mtime) };
+  const base = { path: getRaw(v, 'path'), mode, uid: int(v, 'uid'), gid: int(v, 'gid'), mtimeNs: BigInt(mtime), ...(xattrs === undefined ? {} : { xattrs }) };
   const type = str(v, 'type');
   switch (type) {
     case 'file': {
@@ -133,6 +180,11 @@ function decodeNode(v: unknown): TreeNode {
       return { ...base, type, target: getRaw(v, 'target') };
     case 'hardlink':
       return { ...base, type, linkTo: getRaw(v, 'linkTo') };
+    case 'fifo':
+      return { ...base, type };
+    case 'chardev':
+    case 'blockdev':
+      return { ...base, type, major: int(v, 'major'), minor: int(v, 'minor') };
     default:
       throw new ShapeError(`unknown node type "${type}"`);
   }
@@ -154,13 +206,15 @@ export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
   if (lines.pop() !== '') return { ok: false, reason: 'does not end with a newline' };
   try {
     const head = parseJson(lines[0] ?? '');
-    if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || field(head, 'version') !== MANIFEST_VERSION) {
+    const version = isObject(head) ? field(head, 'version') : undefined;
+    if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || (version !== 1 && version !== 2)) {
       return { ok: false, reason: 'bad header line' };
     }
     // One JSON.parse for all node lines (each line is one JSON object without newlines).
     const all = parseJson(`[${lines.slice(1).join(',')}]`);
     if (!Array.isArray(all)) throw new ShapeError('node lines are not JSON objects');
-    const nodes: TreeNode[] = all.map(decodeNode);
+    const nodes: TreeNode[] = all.map((n) => decodeNode(n, version));
+    if (version === 1 && nodes[0]?.path === ROOT_PATH) return { ok: false, reason: 'a root node needs manifest version 2' };
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
     return { ok: true, nodes };
@@ -191,7 +245,12 @@ function parentOf(p: RawPath): RawPath | undefined {
 export function checkNodes(nodes: readonly TreeNode[]): string | undefined {
   const kinds = new Map<RawPath, TreeNode['type']>();
   let prev: RawPath | undefined;
-  for (const n of nodes) {
+  for (const [i, n] of nodes.entries()) {
+    if (i === 0 && n.path === ROOT_PATH) {
+      if (n.type !== 'dir') return 'the root node must be a directory';
+      prev = n.path;
+      continue;
+    }
     const shown = rawToDisplay(n.path);
     const bad = unsafePathReason(n.path);
     if (bad !== undefined) return `${shown}: ${bad}`;

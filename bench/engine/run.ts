@@ -1,5 +1,5 @@
 /**
- * `npm run bench:restore` — the snapshot and restore engine against restic and borg, same machine,
+ * `npm run bench:engine` — the snapshot and restore engine against restic and borg, same machine,
  * same input, same run.
  *
  * Input: an ext4 image (`mke2fs -t ext4 -d DIR`) filled from system files (/usr/share, /usr/lib),

@@ -1,0 +1,103 @@
+/**
+ * The restores API (a fastify plugin): the jobs, a restore asked for by hand, approvals and
+ * cancels. Roles (pipeline/access/): viewer reads, operator requests and cancels, approver
+ * approves; a request by an approver needs no second approval. Refusals are the access guard's
+ * (401/403, stored as `auth.denied` events); every action taken is recorded in the audit trail
+ * under the job's correlation id.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { roleAllows } from '../../pipeline/access/roles.js';
+import { JobError } from './errors.js';
+import { JOB_STATES, type Job } from './job.js';
+import type { RestoreRunner } from './runner.js';
+
+export interface RestoreRouteDeps {
+  readonly runner: RestoreRunner;
+}
+
+const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
+const jobDoc = { type: 'object', additionalProperties: true, required: ['id', 'state', 'host', 'instance', 'correlationId'] } as const;
+const idParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' } }, required: ['id'] } as const;
+
+const requestBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'instance'],
+  properties: {
+    host: { type: 'string', minLength: 1, maxLength: 255 },
+    instance: { type: 'string', minLength: 1, maxLength: 255 },
+    paths: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^/' }, description: 'files to restore (absolute in the instance); none: the whole instance' },
+    snapshot: { type: 'string', minLength: 4, maxLength: 64, pattern: '^[0-9a-fA-F]+$', description: 'a snapshot ID or prefix; none: the policy chooses' },
+  },
+} as const;
+
+interface RequestBody {
+  host: string;
+  instance: string;
+  paths?: string[];
+  snapshot?: string;
+}
+
+function fail(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof JobError) return reply.status(err.status).send({ code: err.code, message: err.message });
+  throw err;
+}
+
+export const restoreRoutes: FastifyPluginAsync<RestoreRouteDeps> = async (app, { runner }) => {
+  const audit = (request: FastifyRequest, action: string, job: Job): Promise<unknown> =>
+    app.audit.record({ action, who: request.principal.name, correlationId: job.correlationId, message: `${action} ${job.id} (${job.host}/${job.instance})`, details: { job: job.id, host: job.host, instance: job.instance, state: job.state } });
+
+  app.get<{ Querystring: { state?: string } }>(
+    '/api/restores',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', pattern: `^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`, description: 'job states, separated by commas' } } },
+        response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: jobDoc } }, required: ['jobs'] } },
+      },
+    },
+    async (request) => {
+      const states = request.query.state?.split(',');
+      return { jobs: runner.list().filter((j) => states === undefined || states.includes(j.state)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/restores/:id', { config: { role: 'viewer' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc } } }, async (request, reply) => {
+    try {
+      return runner.get(request.params.id);
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Body: RequestBody }>('/api/restores', { config: { role: 'operator' }, schema: { body: requestBody, response: { 201: jobDoc, 400: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+    try {
+      const who = request.principal;
+      const job = runner.request({ host: request.body.host, instance: request.body.instance, ...(request.body.paths !== undefined ? { paths: request.body.paths } : {}), ...(request.body.snapshot !== undefined ? { snapshot: request.body.snapshot } : {}), by: who.name, approved: roleAllows(who.role, 'approver') });
+      await audit(request, 'restore.request', job);
+      return reply.status(201).send(job);
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/api/restores/:id/approve', { config: { role: 'approver' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+    try {
+      const job = runner.approve(request.params.id, request.principal.name);
+      await audit(request, 'restore.approve', job);
+      return job;
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/api/restores/:id/cancel', { config: { role: 'operator' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+    try {
+      const job = runner.cancel(request.params.id, request.principal.name);
+      await audit(request, 'restore.cancel', job);
+      return job;
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
+};

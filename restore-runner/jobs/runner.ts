@@ -1,0 +1,475 @@
+/**
+ * The restore runner: alert → job → policy decision → engine restore → verification, with every
+ * step an OPS 4.2 v2 event under the alert's correlation id (events/event-log.ts) and every job a
+ * durable file (job-store.ts).
+ *
+ * Crash safety: the engine replaces a file whole or not at all (temporary file, fsync, rename), so
+ * a runner killed mid-job leaves no half-written file. On start, a job found `running` is queued
+ * again and resumes (a files restore is idempotent; a delta restore resumes from its journal),
+ * unless it was interrupted `max_attempts` times already: then it is marked failed. The ids of a
+ * job's `restore.start` and `restore.end` are fixed in the job file before the first is written,
+ * so a resumed job writes the same events again and the store keeps one of each.
+ */
+import type { Log } from '../../collectors/source.js';
+import type { Alert } from '../../pipeline/alerts/alert.js';
+import type { AlertChange } from '../../pipeline/rules/engine.js';
+import { isRstError } from '../errors.js';
+import type { RunnerEvent, RunnerEventLog } from '../events/event-log.js';
+import { ulid } from '../events/ulid.js';
+import { requireInstance, type Instance, type InstanceMap } from '../instances/map.js';
+import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
+import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
+import { restore } from '../restore/restore.js';
+import { JobError } from './errors.js';
+import { gatherFacts, sha256OfFile } from './instance-facts.js';
+import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobState } from './job.js';
+import { JobStore } from './job-store.js';
+import { join } from 'node:path';
+
+/** The damaged files behind an alert, and the first event that reported one. */
+export interface DamageReport {
+  readonly paths: readonly string[];
+  readonly firstEventId: string | null;
+}
+
+export interface RunnerOptions {
+  readonly dataDir: string;
+  readonly policy: RecoveryPolicy;
+  readonly instances: InstanceMap | null;
+  readonly events: RunnerEventLog;
+  /** What an alert is about, from the event store. */
+  readonly damage: (alert: Alert) => Promise<DamageReport>;
+  /** Open alerts that hold automated restores. */
+  readonly holds: () => Promise<readonly Hold[]>;
+  /** Open alerts of the restoring rules (to make jobs missed while the runner was down). */
+  readonly openAlerts?: () => Promise<readonly Alert[]>;
+  /** Rules whose alerts become jobs (default: recurring-module-corruption). */
+  readonly restoreRules?: readonly string[];
+  readonly log?: Log;
+  readonly now?: () => number;
+  /** How often waiting jobs are re-decided (default 500 ms). */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RestoreRequest {
+  readonly host: string;
+  readonly instance: string;
+  readonly paths?: readonly string[];
+  readonly snapshot?: string;
+  readonly by: string;
+  /** The requester may approve (an approving role): the job needs no other approval. */
+  readonly approved: boolean;
+}
+
+const STATE_OF: Readonly<Record<Admission['kind'], JobState>> = {
+  run: 'running',
+  'await-approval': 'awaiting-approval',
+  hold: 'held',
+  cooldown: 'cooldown',
+  'wait-slot': 'queued',
+  refuse: 'refused',
+};
+
+/** E-codes of the runner's failure events (OPS `code`). */
+const CODE_VERIFY_FAILED = 'E7001';
+const CODE_RESTORE_FAILED = 'E7002';
+const CODE_NO_SNAPSHOT = 'E7003';
+const CODE_INTERRUPTED = 'E7004';
+
+export class RestoreRunner {
+  readonly store: JobStore;
+  private readonly now: () => number;
+  private readonly log: Log | undefined;
+  private readonly restoreRules: ReadonlySet<string>;
+  private readonly active = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.store = new JobStore(options.dataDir);
+    this.now = options.now ?? Date.now;
+    this.log = options.log;
+    this.restoreRules = new Set(options.restoreRules ?? ['recurring-module-corruption']);
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private update(job: Job, change: Partial<Job>, note?: { readonly note: string; readonly by?: string }): Job {
+    const state = change.state ?? job.state;
+    const history = note === undefined ? job.history : [...job.history, { at: this.iso(), state, note: note.note, ...(note.by !== undefined ? { by: note.by } : {}) }];
+    const next: Job = { ...job, ...change, updatedAt: this.iso(), history };
+    this.store.put(next);
+    return next;
+  }
+
+  /** Loads the jobs, settles those a killed runner left running, makes missed jobs, and follows. */
+  async start(): Promise<void> {
+    this.store.load((file, why) => this.log?.warn({ file, why }, 'restore job file ignored'));
+    for (const job of this.store.all().filter((j) => j.state === 'running')) {
+      const interruptions = job.interruptions + 1;
+      const group = groupOf(this.options.policy, job.host);
+      if (interruptions >= group.maxAttempts) {
+        const failed = this.update(job, { state: 'failed', interruptions, error: `the runner stopped ${interruptions} times while this job ran` }, { note: `interrupted ${interruptions} times (max_attempts ${group.maxAttempts}): failed` });
+        this.emitEnd(failed, false, CODE_INTERRUPTED, failed.error ?? '');
+      } else {
+        this.update(job, { state: 'queued', interruptions }, { note: 'the runner stopped while this job ran: it resumes' });
+        this.log?.info({ job: job.id }, 'restore job resumes after an interruption');
+      }
+    }
+    if (this.options.openAlerts !== undefined) {
+      for (const alert of await this.options.openAlerts()) await this.fromAlert(alert);
+    }
+    const every = this.options.pollIntervalMs ?? 500;
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.kick();
+      this.timer = setTimeout(tick, every);
+    };
+    tick();
+  }
+
+  /** The alert evaluator's hook: new (or reopened) open alerts of the restoring rules become jobs. */
+  async onAlertChanges(changes: readonly AlertChange[]): Promise<void> {
+    for (const c of changes) {
+      if ((c.kind === 'new' || c.kind === 'reopened') && c.alert.recovery.alert.status === 'open') await this.fromAlert(c.alert);
+    }
+    this.kick();
+  }
+
+  private async fromAlert(alert: Alert): Promise<Job | null> {
+    if (!this.restoreRules.has(alert.rule.id)) return null;
+    const host = alert.host?.name ?? alert.recovery.alert.group['host'];
+    if (host === undefined) return null;
+    const id = `a-${alert.event.id.slice(0, 16)}`;
+    const existing = this.store.get(id);
+    if (existing !== undefined) return existing;
+    const damage = await this.options.damage(alert);
+    const at = this.iso();
+    const job: Job = {
+      id,
+      createdAt: at,
+      updatedAt: at,
+      trigger: 'alert',
+      alert: { id: alert.event.id, rule: alert.rule.id, firstEventId: damage.firstEventId ?? alert.recovery.alert.related_event_ids[0] ?? null },
+      correlationId: alert.recovery.correlation_id,
+      host,
+      instance: alert.recovery.instance ?? 'default',
+      module: alert.recovery.module ?? null,
+      paths: [...damage.paths],
+      snapshot: null,
+      requestedBy: null,
+      approvedBy: null,
+      state: 'queued',
+      decision: { kind: 'new', explanation: [] },
+      choice: [],
+      attempts: [],
+      events: null,
+      interruptions: 0,
+      history: [{ at, state: 'queued', note: `made from alert ${alert.event.id} (${alert.rule.id}, ${alert.recovery.alert.key})` }],
+    };
+    this.store.put(job);
+    this.log?.info({ job: id, alert: alert.event.id, rule: alert.rule.id, host, instance: job.instance, module: job.module, paths: job.paths, correlation_id: job.correlationId }, 'restore job created from alert');
+    return job;
+  }
+
+  /** A restore asked for by a person (the route checked the role). */
+  request(r: RestoreRequest): Job {
+    if (this.options.instances === null) throw new JobError('JOB_ERR_NO_INSTANCE_MAP', 'configure restores.instances to restore by hand');
+    try {
+      requireInstance(this.options.instances, r.instance, r.host);
+    } catch (err: unknown) {
+      throw new JobError('JOB_ERR_BAD_REQUEST', err instanceof Error ? err.message : String(err));
+    }
+    const at = this.iso();
+    const id = `m-${ulid(this.now()).toLowerCase()}`;
+    const job: Job = {
+      id,
+      createdAt: at,
+      updatedAt: at,
+      trigger: 'manual',
+      alert: null,
+      correlationId: crypto.randomUUID(),
+      host: r.host,
+      instance: r.instance,
+      module: null,
+      paths: [...(r.paths ?? [])],
+      snapshot: r.snapshot ?? null,
+      requestedBy: r.by,
+      approvedBy: r.approved ? r.by : null,
+      state: 'queued',
+      decision: { kind: 'new', explanation: [] },
+      choice: [],
+      attempts: [],
+      events: null,
+      interruptions: 0,
+      history: [{ at, state: 'queued', by: r.by, note: `requested by ${r.by}` }],
+    };
+    this.store.put(job);
+    this.log?.info({ job: id, host: r.host, instance: r.instance, by: r.by }, 'restore job requested');
+    this.kick();
+    return job;
+  }
+
+  private need(id: string): Job {
+    const job = this.store.get(id);
+    if (job === undefined) throw new JobError('JOB_ERR_NOT_FOUND', id);
+    return job;
+  }
+
+  approve(id: string, by: string): Job {
+    const job = this.need(id);
+    if (!WAITING_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, 'only a waiting job can be approved');
+    if (job.approvedBy !== null) return job;
+    const next = this.update(job, { approvedBy: by }, { note: `approved by ${by}`, by });
+    this.log?.info({ job: id, by }, 'restore job approved');
+    this.kick();
+    return next;
+  }
+
+  cancel(id: string, by: string): Job {
+    const job = this.need(id);
+    if (!WAITING_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, job.state === 'running' ? 'a running restore is not interrupted: wait for it to end' : 'it has ended already');
+    const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
+    this.log?.info({ job: id, by }, 'restore job cancelled');
+    return next;
+  }
+
+  list(): Job[] {
+    return this.store.all();
+  }
+
+  get(id: string): Job {
+    return this.need(id);
+  }
+
+  /** Re-decides the waiting jobs soon (one pass at a time). */
+  kick(): void {
+    this.pumping = this.pumping.then(() => this.pump()).catch((err: unknown) => this.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'restore runner pass failed'));
+  }
+
+  /** Waits for the passes asked for so far and the jobs they started (tests, the demo). */
+  async settle(): Promise<void> {
+    await this.pumping;
+    await Promise.all(this.active.values());
+  }
+
+  private lastRestoreOf(host: string): number | null {
+    let last: number | null = null;
+    for (const j of this.store.all()) {
+      if (j.host !== host) continue;
+      for (const a of j.attempts) if (a.endedAt !== undefined) last = Math.max(last ?? 0, Date.parse(a.endedAt));
+    }
+    return last;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.stopped) return;
+    const waiting = this.store.all().filter((j) => WAITING_STATES.includes(j.state));
+    if (waiting.length === 0) return;
+    const holds = await this.options.holds();
+    for (const job of waiting) {
+      const d = decideAdmission(this.options.policy, { trigger: job.trigger, host: job.host, instance: job.instance, module: job.module, approvedBy: job.approvedBy }, { nowMs: this.now(), running: this.active.size, lastRestoreOfHostMs: this.lastRestoreOf(job.host), holds });
+      const state = STATE_OF[d.decision.kind];
+      if (state === 'running') {
+        const current = this.update(job, { decision: { kind: d.decision.kind, explanation: d.explanation } }, { note: d.explanation.at(-1) ?? '' });
+        this.log?.info({ job: job.id, host: job.host, instance: job.instance, decision: d.decision.kind, explanation: d.explanation }, 'policy decision: restore');
+        const run = this.execute(current).finally(() => {
+          this.active.delete(job.id);
+          this.kick();
+        });
+        this.active.set(job.id, run);
+      } else if (state !== job.state || d.decision.kind !== job.decision.kind) {
+        this.update(job, { state, decision: { kind: d.decision.kind, explanation: d.explanation } }, { note: d.explanation.at(-1) ?? '' });
+        this.log?.info({ job: job.id, host: job.host, instance: job.instance, decision: d.decision.kind, explanation: d.explanation }, `policy decision: ${d.decision.kind}`);
+      }
+    }
+  }
+
+  private base(job: Job, instance: Instance | null): Pick<RunnerEvent, 'host' | 'instance' | 'correlationId' | 'user'> & { osVersion?: string; module?: string } {
+    return {
+      host: job.host,
+      instance: job.instance,
+      correlationId: job.correlationId,
+      user: job.approvedBy ?? job.requestedBy ?? 'kintsugi-runner',
+      ...(instance !== null ? { osVersion: instance.version } : {}),
+      ...(job.module !== null ? { module: job.module } : {}),
+    };
+  }
+
+  private emitEnd(job: Job, ok: boolean, code: string | undefined, message: string, instance: Instance | null = null): void {
+    if (job.events === null) return;
+    this.options.events.emit(
+      {
+        ...this.base(job, instance),
+        op: 'restore.end',
+        status: ok ? 'ok' : 'failed',
+        ...(code !== undefined ? { code } : {}),
+        parentId: job.events.startId,
+        durationMs: this.now() - job.events.startMs,
+        message,
+        extra: { job: job.id, attempts: job.attempts.length },
+      },
+      job.events.endId,
+    );
+  }
+
+  /** Runs one job to its end; never throws (a failure is the job's state). */
+  private async execute(start: Job): Promise<void> {
+    let job = start;
+    let instance: Instance | null = null;
+    const fail = (why: string, code: string): void => {
+      job = this.update(job, { state: 'failed', error: why }, { note: why });
+      this.emitEnd(job, false, code, why, instance);
+      this.log?.error({ job: job.id, host: job.host, instance: job.instance, error: why, correlation_id: job.correlationId }, 'restore failed');
+    };
+    try {
+      if (this.options.instances === null) throw new JobError('JOB_ERR_NO_INSTANCE_MAP', 'no instance to restore into');
+      instance = requireInstance(this.options.instances, job.instance, job.host);
+      const group = groupOf(this.options.policy, job.host);
+      const root = instance.location.path;
+      let facts = gatherFacts(instance, job.paths);
+      const tried = new Set(job.attempts.filter((a) => a.outcome !== 'running').map((a) => a.snapshot));
+      const choose = (): { choice: SnapshotChoice; explanation: readonly string[] } => {
+        if (job.snapshot !== null) {
+          const ref = job.snapshot.toLowerCase();
+          const s = facts.snapshots.find((x) => x.id.startsWith(ref) && !tried.has(x.id));
+          if (s === undefined) return { choice: { kind: 'none' }, explanation: [`snapshot ${job.snapshot} (asked for by hand) is not a verified snapshot of ${job.host}/${job.instance}, or was tried`] };
+          const mode = facts.damage.paths.length > 0 && s.files !== null ? 'files' : group.mode === 'files' ? 'delta' : group.mode;
+          return { choice: { kind: 'restore', snapshot: s.id, mode, paths: mode === 'files' ? facts.damage.paths : [], purpose: 'repair' }, explanation: [`snapshot ${s.id.slice(0, 12)} asked for by hand: a ${mode} restore`] };
+        }
+        const d = chooseSnapshot(group, facts.snapshots, facts.damage, tried);
+        return { choice: d.decision, explanation: [...facts.unreadable.map((u) => `left out unreadable snapshot ${u}`), ...d.explanation] };
+      };
+      let { choice, explanation } = choose();
+      const now = this.now();
+      job = this.update(job, { state: 'running', choice: explanation, events: job.events ?? { detectId: ulid(now), startId: ulid(now), endId: ulid(now), startMs: now } }, { note: explanation.at(-1) ?? '' });
+      const events = job.events;
+      if (events === null) return;
+      // The trace's first event: the damage confirmed on the instance itself, linked to the first
+      // check that reported it (in its own session's trace).
+      const first = choice;
+      const chosenFiles = first.kind === 'restore' ? facts.snapshots.find((s) => s.id === first.snapshot)?.files : undefined;
+      const damaged = facts.damage.paths.filter((p) => facts.damage.current.get(p) !== chosenFiles?.get(p));
+      let parentOfStart: string | null = job.alert?.firstEventId ?? null;
+      if (facts.damage.paths.length > 0) {
+        const missing = facts.damage.paths.filter((p) => facts.damage.current.get(p) === null);
+        this.options.events.emit(
+          {
+            ...this.base(job, instance),
+            op: 'integrity.verify',
+            status: missing.length > 0 ? 'missing' : damaged.length > 0 ? 'corrupt' : 'ok',
+            ...(damaged.length > 0 ? { code: CODE_VERIFY_FAILED } : {}),
+            parentId: job.alert?.firstEventId ?? null,
+            ...(facts.damage.paths.length === 1 ? { file: { path: `/${facts.damage.paths[0] ?? ''}` } } : {}),
+            message: damaged.length > 0 ? `damage confirmed on ${job.host}/${job.instance}: ${damaged.map((p) => `/${p}`).join(', ')} ${missing.length > 0 ? 'missing or ' : ''}not as in the chosen snapshot` : `${facts.damage.paths.map((p) => `/${p}`).join(', ')} already match the chosen snapshot`,
+            extra: { job: job.id, ...(job.alert !== null ? { alert: job.alert.id, rule: job.alert.rule, first_event_id: job.alert.firstEventId } : {}), paths: facts.damage.paths.map((p) => `/${p}`) },
+            timeMs: events.startMs,
+          },
+          events.detectId,
+        );
+        parentOfStart = events.detectId;
+      }
+      this.options.events.emit(
+        {
+          ...this.base(job, instance),
+          op: 'restore.start',
+          status: 'started',
+          parentId: parentOfStart,
+          ...(choice.kind === 'restore' ? { restore: { mode: choice.mode, snapshot: choice.snapshot, target: root } } : {}),
+          message: `${job.trigger === 'alert' ? `alert ${job.alert?.rule ?? ''}` : `request by ${job.requestedBy ?? ''}`}: restore ${job.paths.length > 0 ? job.paths.join(', ') : 'the instance'} on ${job.host}/${job.instance}`,
+          extra: { job: job.id, ...(job.alert !== null ? { alert: job.alert.id, rule: job.alert.rule } : {}), decision: job.decision.explanation, choice: explanation },
+          timeMs: events.startMs,
+        },
+        events.startId,
+      );
+      this.log?.info({ job: job.id, correlation_id: job.correlationId, choice: explanation }, 'restore started');
+      for (;;) {
+        if (choice.kind === 'none') return fail(explanation.at(-1) ?? 'no snapshot to restore from', CODE_NO_SNAPSHOT);
+        const chosen = choice;
+        const attemptStart = this.now();
+        const attempt: JobAttempt = { snapshot: chosen.snapshot, mode: chosen.mode, purpose: chosen.purpose, startedAt: new Date(attemptStart).toISOString(), outcome: 'running' };
+        job = this.update(job, { attempts: [...job.attempts, attempt] });
+        const settle = (a: Partial<JobAttempt>): void => {
+          job = this.update(job, { attempts: [...job.attempts.slice(0, -1), { ...attempt, ...a, endedAt: this.iso() }] });
+        };
+        try {
+          const report = await restore(facts.repo, {
+            snapshot: chosen.snapshot,
+            target: root,
+            mode: chosen.mode,
+            ...(chosen.mode === 'files' ? { paths: chosen.paths } : {}),
+            trustedKey: facts.trustedKey,
+            filter: { host: instance.host, instance: instance.id },
+            progress: false,
+          });
+          const snapshot = facts.snapshots.find((s) => s.id === chosen.snapshot);
+          // Each written file, then the proof: the files read back hash to the snapshot's copy.
+          for (const p of chosen.mode === 'files' ? chosen.paths : facts.damage.paths) {
+            this.options.events.emit({ ...this.base(job, instance), op: 'restore.file', status: 'ok', parentId: events.startId, file: { path: `/${p}` }, restore: { mode: chosen.mode, snapshot: chosen.snapshot, target: root } });
+          }
+          if (instance.location.kind === 'image') {
+            this.options.events.emit({ ...this.base(job, instance), op: 'restore.block', status: 'ok', parentId: events.startId, file: { bytes: report.bytesWritten }, restore: { mode: chosen.mode, snapshot: chosen.snapshot, target: root }, message: `${report.blocksWritten} of ${report.blocksTotal} blocks written` });
+          }
+          const mismatched = facts.damage.paths.filter((p) => {
+            const want = snapshot?.files?.get(p);
+            return want !== undefined && sha256OfFile(join(root, p)) !== want;
+          });
+          const verified = report.verifiedAfterWrite && mismatched.length === 0;
+          this.options.events.emit({
+            ...this.base(job, instance),
+            op: 'integrity.verify',
+            status: verified ? 'ok' : 'corrupt',
+            ...(verified ? {} : { code: CODE_VERIFY_FAILED }),
+            parentId: events.startId,
+            restore: { snapshot: chosen.snapshot, target: root },
+            message: verified ? `restored ${facts.damage.paths.length > 0 ? `${facts.damage.paths.length} file(s)` : 'instance'} read back and matched snapshot ${chosen.snapshot.slice(0, 12)}` : `after writing, ${mismatched.join(', ') || 'the target'} does not match the snapshot`,
+            extra: { job: job.id, bytes_written: report.bytesWritten, files_written: report.filesWritten, files_unchanged: report.filesUnchanged },
+          });
+          if (!verified) {
+            settle({ outcome: 'failed', error: 'verification after writing failed' });
+            return fail(`after writing, ${mismatched.join(', ')} does not match snapshot ${chosen.snapshot.slice(0, 12)}`, CODE_VERIFY_FAILED);
+          }
+          settle({ outcome: 'ok', bytesWritten: report.bytesWritten, filesWritten: report.filesWritten });
+          job = this.update(job, { state: 'succeeded' }, { note: `restored from ${chosen.snapshot.slice(0, 12)} and verified` });
+          this.emitEnd(job, true, undefined, `restored ${job.paths.length > 0 ? job.paths.join(', ') : 'the instance'} on ${job.host}/${job.instance} from snapshot ${chosen.snapshot.slice(0, 12)}, verified`, instance);
+          this.log?.info({ job: job.id, host: job.host, instance: job.instance, snapshot: chosen.snapshot, bytes_written: report.bytesWritten, correlation_id: job.correlationId }, 'restore verified');
+          return;
+        } catch (err: unknown) {
+          const why = err instanceof Error ? err.message : String(err);
+          const refused = isRstError(err) && (err.code === 'RST_ERR_VERIFY_FAILED' || !err.retriable) && err.code !== 'RST_ERR_USAGE' && err.code !== 'RST_ERR_TARGET_INVALID' && err.code !== 'RST_ERR_PATH_ESCAPE';
+          if (!refused) {
+            settle({ outcome: 'failed', error: why });
+            return fail(why, CODE_RESTORE_FAILED);
+          }
+          settle({ outcome: 'refused', error: why });
+          tried.add(chosen.snapshot);
+          this.options.events.emit({ ...this.base(job, instance), op: 'integrity.verify', status: 'failed', code: CODE_VERIFY_FAILED, parentId: events.startId, restore: { snapshot: chosen.snapshot, target: root }, message: why });
+          const next = afterVerifyFailure(group, job.attempts.length, chosen.snapshot, why);
+          this.log?.warn({ job: job.id, snapshot: chosen.snapshot, explanation: next.explanation }, 'snapshot refused');
+          if (next.decision === 'fail') return fail(next.explanation.join('; '), CODE_VERIFY_FAILED);
+          facts = gatherFacts(instance, job.paths);
+          ({ choice, explanation } = choose());
+          job = this.update(job, { choice: [...next.explanation, ...explanation] }, { note: explanation.at(-1) ?? '' });
+        }
+      }
+    } catch (err: unknown) {
+      fail(err instanceof Error ? err.message : String(err), CODE_RESTORE_FAILED);
+    }
+  }
+
+  /** Stops deciding; waits for the restores under way (a restore killed instead resumes at the next start). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    await this.pumping.catch(() => undefined);
+    await Promise.all(this.active.values());
+  }
+
+  /** Final states, for callers that wait for a job. */
+  static isFinal(job: Job): boolean {
+    return FINAL_STATES.includes(job.state);
+  }
+}

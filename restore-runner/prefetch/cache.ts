@@ -1,0 +1,89 @@
+/**
+ * The prefetch cache: plaintext chunks of one repository kept in the data folder
+ * (`<data>/prefetch/<repository id>/<2 hex>/<id>`), so that a restore of the files they make up
+ * reads no pack. A chunk is proven against its name on every read, as the repository's are; one
+ * that does not match is deleted and read from the repository instead. Writes are tmp + rename.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { errnoOf } from '../errors.js';
+import { type Id, isId, sha256Hex } from '../format/v1/ids.js';
+
+export const PREFETCH_DIR = 'prefetch';
+
+export class ChunkCache {
+  /** Ids proven present at open or written since: `holds` answers without a syscall. */
+  private readonly known = new Set<Id>();
+
+  private constructor(readonly dir: string) {}
+
+  /** The cache of repository `repositoryId` under the data folder. */
+  static open(dataDir: string, repositoryId: string): ChunkCache {
+    const cache = new ChunkCache(join(dataDir, PREFETCH_DIR, repositoryId));
+    mkdirSync(cache.dir, { recursive: true });
+    for (const sub of readdirSync(cache.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const name of readdirSync(join(cache.dir, sub))) if (isId(name)) cache.known.add(name);
+    }
+    return cache;
+  }
+
+  private path(id: Id): string {
+    return join(this.dir, id.slice(0, 2), id);
+  }
+
+  holds(id: Id): boolean {
+    return this.known.has(id);
+  }
+
+  ids(): readonly Id[] {
+    return [...this.known];
+  }
+
+  /** The chunk, proven against its id; undefined when absent or damaged (then it is dropped). */
+  get(id: Id): Buffer | undefined {
+    if (!this.known.has(id)) return undefined;
+    let data: Buffer;
+    try {
+      data = readFileSync(this.path(id));
+    } catch (err: unknown) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      this.known.delete(id);
+      return undefined;
+    }
+    if (sha256Hex(data) !== id) {
+      this.drop(id);
+      return undefined;
+    }
+    return data;
+  }
+
+  put(id: Id, data: Buffer): void {
+    if (this.known.has(id)) return;
+    const dest = this.path(id);
+    mkdirSync(join(this.dir, id.slice(0, 2)), { recursive: true });
+    const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, dest);
+    this.known.add(id);
+  }
+
+  drop(id: Id): void {
+    rmSync(this.path(id), { force: true });
+    this.known.delete(id);
+  }
+
+  /** Bytes held (for reports). */
+  bytes(): number {
+    let n = 0;
+    for (const id of this.known) {
+      try {
+        n += statSync(this.path(id)).size;
+      } catch {
+        // dropped meanwhile
+      }
+    }
+    return n;
+  }
+}
