@@ -11,8 +11,9 @@
  * Writes: a batch is checked and packed in JavaScript (staged-events.ts: UTF-8 texts of 512
  * events, made here or in a parse worker), appended through DuckDB's appender into a temporary
  * staging table (STAGE_COLUMNS), then split and moved with `INSERT ... SELECT ... WHERE NOT
- * EXISTS` (an anti-join on the md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
- * (DuckDB's ART index costs memory and did not speed point lookups here). Reads use a second
+ * EXISTS` (an anti-join on the md5 of the id), all in one transaction: idempotent on `event.id`
+ * without a unique index (DuckDB's ART index costs memory and did not speed point lookups here).
+ * Reads use a second
  * connection, so they see committed batches only. Every value from a caller is a bound
  * parameter, never SQL text; the only numbers written into SQL text are placeholders.
  *
