@@ -18,6 +18,7 @@ import type {
   ReplayMark,
   ReplayResult,
   SincePage,
+  SinceSelection,
   StoreStats,
   TraceResult,
   WriteCounts,
@@ -31,9 +32,11 @@ import {
   checkGroupField,
   checkPage,
   checkReplays,
+  checkSelection,
   checkSincePage,
   encodeCursor,
   type CheckedDeadLetterFilter,
+  type CheckedSelection,
   type CheckedEventFilter,
   type CheckedPage,
 } from './query-input.js';
@@ -193,18 +196,39 @@ export class MemoryEventStore implements EventStore {
     return { ok: true, marked, alreadyReplayed, notFound };
   }
 
-  async eventsSince(afterSeq: number, limit: number): Promise<SincePage> {
+  async eventsSince(afterSeq: number, limit: number, select?: SinceSelection): Promise<SincePage> {
     this.assertOpen('eventsSince');
     const checked = checkSincePage(afterSeq, limit);
     if (!checked.ok) return checked;
-    const out: { seq: number; event: RecoveryEvent }[] = [];
+    let selection: CheckedSelection | null = null;
+    if (select !== undefined) {
+      const s = checkSelection(select);
+      if (!s.ok) return s;
+      selection = s.value;
+    }
+    const examined: { seq: number; record: EventRecord }[] = [];
     // Map iteration is insertion order, which is seq order.
     for (const { seq, record } of this.events.values()) {
       if (seq <= afterSeq) continue;
-      out.push({ seq, event: record.event });
-      if (out.length === limit) break;
+      examined.push({ seq, record });
+      if (examined.length === limit) break;
     }
-    return { ok: true, events: out, lastSeq: out.at(-1)?.seq ?? afterSeq };
+    const lastSeq = examined.at(-1)?.seq ?? afterSeq;
+    if (selection === null) return { ok: true, events: examined.map(({ seq, record }) => ({ seq, event: record.event })), lastSeq };
+    const chosen = new Set<number>();
+    for (const { seq, record } of examined) if (selection.anyOf.some((f) => matchesEvent(record, f))) chosen.add(seq);
+    for (const { field, filter } of selection.firstBy) {
+      const first = new Map<string, { seq: number; record: EventRecord }>();
+      for (const e of examined) {
+        const key = groupKey(e.record[GROUP_FIELD_OF[field]]);
+        if (key === null || !matchesEvent(e.record, filter)) continue;
+        const best = first.get(key);
+        if (best === undefined || compareRecords(e.record, best.record) < 0) first.set(key, e);
+      }
+      for (const { seq } of first.values()) chosen.add(seq);
+    }
+    const events = examined.filter(({ seq }) => chosen.has(seq)).map(({ seq, record }) => ({ seq, event: record.event }));
+    return { ok: true, events, lastSeq };
   }
 
   async stats(): Promise<StoreStats> {
