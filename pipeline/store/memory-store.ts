@@ -49,6 +49,7 @@ import {
   type DeadLetterRecord,
   type EventRecord,
 } from './record.js';
+import { groupKey, matchesEvent, selectExamined } from './selection.js';
 import { buildTrace } from './trace.js';
 
 export interface MemoryStoreOptions {
@@ -215,20 +216,7 @@ export class MemoryEventStore implements EventStore {
     }
     const lastSeq = examined.at(-1)?.seq ?? afterSeq;
     if (selection === null) return { ok: true, events: examined.map(({ seq, record }) => ({ seq, event: record.event })), lastSeq };
-    const chosen = new Set<number>();
-    for (const { seq, record } of examined) if (selection.anyOf.some((f) => matchesEvent(record, f))) chosen.add(seq);
-    for (const { field, filter } of selection.firstBy) {
-      const first = new Map<string, { seq: number; record: EventRecord }>();
-      for (const e of examined) {
-        const key = groupKey(e.record[GROUP_FIELD_OF[field]]);
-        if (key === null || !matchesEvent(e.record, filter)) continue;
-        const best = first.get(key);
-        if (best === undefined || compareRecords(e.record, best.record) < 0) first.set(key, e);
-      }
-      for (const { seq } of first.values()) chosen.add(seq);
-    }
-    const events = examined.filter(({ seq }) => chosen.has(seq)).map(({ seq, record }) => ({ seq, event: record.event }));
-    return { ok: true, events, lastSeq };
+    return { ok: true, events: selectExamined(examined, selection), lastSeq };
   }
 
   async stats(): Promise<StoreStats> {
@@ -249,20 +237,6 @@ export class MemoryEventStore implements EventStore {
   private assertOpen(operation: string): void {
     if (this.closed) throw storeError('PIP_ERR_STORE_CLOSED', [operation]);
   }
-}
-
-function matchesEvent(r: EventRecord, f: CheckedEventFilter): boolean {
-  if (f.fromMs !== null && r.tsMs < f.fromMs) return false;
-  if (f.toMs !== null && r.tsMs >= f.toMs) return false;
-  for (const clause of f.equals) {
-    const value = r[clause.field];
-    if (value === null || !clause.values.includes(value)) return false;
-  }
-  if (f.text !== null) {
-    const inMessage = (r.message ?? '').toLowerCase().includes(f.text);
-    if (!inMessage && !(r.filePath ?? '').toLowerCase().includes(f.text)) return false;
-  }
-  return true;
 }
 
 function matchesDeadLetter(d: StoredDeadLetter, f: CheckedDeadLetterFilter): boolean {
@@ -294,10 +268,6 @@ function paginate<T extends { tsMs: number; id: string }>(
   const last = slice.at(-1);
   const nextCursor = end < items.length && last !== undefined ? encodeCursor(last) : null;
   return { items: slice, nextCursor };
-}
-
-function groupKey(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 function compareKeys(a: string | null, b: string | null): number {

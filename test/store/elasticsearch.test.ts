@@ -29,12 +29,7 @@ async function openOn(cluster: MockCluster, options: Partial<ElasticsearchStoreO
   return store;
 }
 
-// eventsSince's selection came with the DuckDB and memory stores (branch store); the
-// Elasticsearch store is to implement it (branch es).
-const SELECTION_PENDING = 'the Elasticsearch store ignores eventsSince\'s selection so far';
-
 storeSuite('elasticsearch (mock cluster)', {
-  selectionPending: SELECTION_PENDING,
   create: async (clock) => openOn(new MockCluster(), { now: clock }),
   async reopen(store, clock) {
     const cluster = mockClusters.get(store);
@@ -68,8 +63,7 @@ describe.skipIf(LIVE === undefined)(
       for (const c of clients) await c.close();
     });
     storeSuite('elasticsearch (live)', {
-      selectionPending: SELECTION_PENDING,
-      async create(clock) {
+          async create(clock) {
         const prefix = `kintsugi-test-${randomUUID().slice(0, 8)}`;
         prefixes.push(prefix);
         const store = await ElasticsearchEventStore.open({ client: client(), prefix, now: clock });
