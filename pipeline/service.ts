@@ -33,6 +33,7 @@ import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
 import { attachScheduler, type ScheduledSnapshots } from '../restore-runner/schedule/attach.js';
 import { KafkaWorkers } from './transport/kafka-workers.js';
 import type { KafkaSettings } from './transport/settings.js';
+import { SiemPublisher, siemSettings } from './transport/siem-publisher.js';
 
 export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
@@ -87,6 +88,7 @@ export class Service {
   private api: FastifyInstance | null = null;
   private followers: FileFollower[] = [];
   private workers: KafkaWorkers | null = null;
+  private siem: SiemPublisher | null = null;
   private stopping: Promise<void> | null = null;
   url = '';
 
@@ -187,6 +189,18 @@ export class Service {
     this.url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     // Consuming before service.json says the service is up: a caller that sees it can rely on it.
     await this.workers?.start();
+    // The SIEM topic (siem.kafka): every committed event, in write order, from its checkpoint.
+    const siem = siemSettings(this.config);
+    if (siem !== null) {
+      this.siem = new SiemPublisher(store, siem, data, { log: this.log });
+      try {
+        await this.siem.connect();
+      } catch (err: unknown) {
+        await this.stop();
+        throw err;
+      }
+      this.siem.start();
+    }
     writeFileSync(join(data, SERVICE_FILE), `${JSON.stringify({ pid: process.pid, url: this.url, started: new Date().toISOString() })}\n`);
     this.log.info({ url: this.url, data, sources: this.config.sources.map((s) => s.name) }, 'kintsugi serving');
     const evaluator = this.evaluator;
@@ -204,6 +218,7 @@ export class Service {
     this.stopping ??= (async () => {
       await Promise.all(this.followers.map((f) => f.stop()));
       await this.workers?.stop();
+      await this.siem?.stop();
       await this.evaluator?.stop();
       await this.runner?.stop();
       await this.snapshots?.stop();

@@ -158,6 +158,25 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    siem: Type.Optional(
+      Type.Object(
+        {
+          kafka: Type.Optional(
+            Type.Object(
+              {
+                brokers: Type.Array(Type.String({ minLength: 1, pattern: '^[^,\\s]+:[0-9]+$' }), { minItems: 1, description: 'bootstrap servers of the SIEM topic, host:port (not changed by --kafka)' }),
+                topic: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'the topic serve publishes every stored event to, as ECS JSON' }),
+                clientId: Type.Optional(Type.String({ minLength: 1, description: 'Kafka client id (default kintsugi-siem)' })),
+                compression: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')], { description: 'compression of produced batches (default gzip)' })),
+                pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10, description: 'how often the store is asked for new events when caught up (default 500)' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(Source, { description: 'the logs to follow' }),
   },
   { additionalProperties: false },

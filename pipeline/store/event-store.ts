@@ -237,6 +237,14 @@ export interface EventStore {
 }
 
 /**
+ * The SIEM document of a stored event: the event with `event.sequence` = its position in write
+ * order. `/api/export` streams it as NDJSON and the SIEM Kafka topic carries it as message values.
+ */
+export function exportDocument({ seq, event }: SequencedEvent): RecoveryEvent {
+  return { ...event, event: { ...event.event, sequence: seq } as RecoveryEvent['event'] };
+}
+
+/**
  * Streams every event written after `afterSeq`, in write order, page by page (for SIEM export).
  * Ends at the last event stored when the page was read; call again from the last seq to follow.
  */

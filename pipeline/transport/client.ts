@@ -15,7 +15,7 @@ function logCreator(log: Log): () => (entry: LogEntry) => void {
   };
 }
 
-export function kafkaClient(settings: KafkaSettings, log: Log): Kafka {
+export function kafkaClient(settings: Pick<KafkaSettings, 'clientId' | 'brokers'>, log: Log): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],

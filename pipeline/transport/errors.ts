@@ -8,6 +8,7 @@ export const TRANSPORT_ERRORS = {
   TRN_ERR_PRODUCE: 'Kafka did not acknowledge %s records to %s (%s): nothing was checkpointed; they are sent again on the next try',
   TRN_ERR_NO_KAFKA: 'no Kafka brokers: give --kafka BROKERS or a kafka.brokers list in the configuration',
   TRN_ERR_NO_SOURCES: 'nothing to forward: give --format and files, or a configuration with sources',
+  TRN_ERR_SIEM_CHECKPOINT: 'the SIEM topic checkpoint %s is not {"seq": N}: restore it, or delete it to publish every stored event again from the start',
 } as const;
 
 export type TransportErrorCode = keyof typeof TRANSPORT_ERRORS;

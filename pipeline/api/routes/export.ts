@@ -7,9 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import type { RecoveryEvent } from '../../../parsers/event.js';
 import { parseTimestamp } from '../../store/record.js';
-import { streamEventsSince } from '../../store/event-store.js';
+import { exportDocument, streamEventsSince } from '../../store/event-store.js';
 import type { ApiDeps } from '../server.js';
 
 export const exportQuerySchema = {
@@ -30,10 +29,9 @@ interface ExportQuery {
 
 async function* lines(deps: ApiDeps, afterSeq: number, sinceMs: number | null, limit: number): AsyncGenerator<string> {
   let sent = 0;
-  for await (const { seq, event } of streamEventsSince(deps.store, afterSeq, 1000)) {
-    if (sinceMs !== null && Date.parse(event['@timestamp']) < sinceMs) continue;
-    const line: RecoveryEvent = { ...event, event: { ...event.event, sequence: seq } as RecoveryEvent['event'] };
-    yield `${JSON.stringify(line)}\n`;
+  for await (const sequenced of streamEventsSince(deps.store, afterSeq, 1000)) {
+    if (sinceMs !== null && Date.parse(sequenced.event['@timestamp']) < sinceMs) continue;
+    yield `${JSON.stringify(exportDocument(sequenced))}\n`;
     if (limit > 0 && ++sent >= limit) return;
   }
 }
