@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockBroker, type MockBroker } from '../../bench/kafka/mock-broker.js';
 import { SILENT_LOG } from '../../collectors/source.js';
 import type { RecoveryEvent } from '../../parsers/event.js';
+import { loadConfig } from '../../pipeline/config/load.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { TransportError } from '../../pipeline/transport/errors.js';
-import { readSiemCheckpoint, SIEM_CHECKPOINT_FILE, SiemPublisher, type SiemSettings } from '../../pipeline/transport/siem-publisher.js';
+import { readSiemCheckpoint, SIEM_CHECKPOINT_FILE, SiemPublisher, siemSettings, type SiemSettings } from '../../pipeline/transport/siem-publisher.js';
 import { sampleEvents } from '../store/samples.js';
 import { readTopic } from './harness.js';
 
@@ -146,5 +147,17 @@ describe('SIEM topic publisher (librdkafka mock cluster)', () => {
     writeFileSync(join(dir, SIEM_CHECKPOINT_FILE), 'not json');
     expect(() => readSiemCheckpoint(dir)).toThrow(/TRN_ERR_SIEM_CHECKPOINT/);
     expect(readSiemCheckpoint(mkdtempSync(join(tmpdir(), 'kintsugi-siem-none-')))).toBe(0);
+  });
+
+  it('reads siem.kafka with its defaults, is off without it, and refuses a section without a topic', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kintsugi-siem-config-'));
+    const write = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    expect(siemSettings(loadConfig(write('none.yaml', 'sources: []\n')))).toBeNull();
+    const on = siemSettings(loadConfig(write('on.yaml', 'sources: []\nsiem: { kafka: { brokers: ["k1:9092"], topic: soc.events } }\n')));
+    expect(on).toEqual({ brokers: ['k1:9092'], topic: 'soc.events', clientId: 'kintsugi-siem', compression: 'gzip', pollIntervalMs: 500 });
+    expect(() => loadConfig(write('bad.yaml', 'sources: []\nsiem: { kafka: { brokers: ["k1:9092"] } }\n'))).toThrow(/siem\.kafka\.topic" is required/);
   });
 });
