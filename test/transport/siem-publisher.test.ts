@@ -15,7 +15,7 @@ import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { TransportError } from '../../pipeline/transport/errors.js';
 import { readSiemCheckpoint, SIEM_CHECKPOINT_FILE, SiemPublisher, siemSettings, type SiemSettings } from '../../pipeline/transport/siem-publisher.js';
 import { sampleEvents } from '../store/samples.js';
-import { readTopic } from './harness.js';
+import { expected, readTopic, rlogText, startServe, waitFor } from './harness.js';
 
 const LIVE_TIMEOUT_MS = 240_000;
 
@@ -138,6 +138,38 @@ describe('SIEM topic publisher (librdkafka mock cluster)', () => {
     } finally {
       await store.close();
     }
+  }, LIVE_TIMEOUT_MS);
+
+  it('kintsugi serve with siem.kafka publishes the events its followers stored, each once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kintsugi-siem-serve-'));
+    const rlog = join(root, 'recovery.log');
+    writeFileSync(rlog, rlogText(0, 400));
+    const want = expected([{ path: rlog, format: 'rlog' }]);
+    const s = settings('serve');
+    const config = join(root, 'kintsugi.yaml');
+    writeFileSync(
+      config,
+      [
+        `sources:\n  - { name: r, format: rlog, paths: ["${rlog}"], host: db-default }`,
+        'api: { host: 127.0.0.1, port: 0 }',
+        'followers: { pollIntervalMs: 20, idleFlushMs: 0 }',
+        `siem: { kafka: { brokers: [${s.brokers.map((b) => `"${b}"`).join(', ')}], topic: "${s.topic}", pollIntervalMs: 50 } }`,
+        '',
+      ].join('\n'),
+    );
+    const data = join(root, 'data');
+    const serve = await startServe(config, data);
+    try {
+      await waitFor('the events stored', async () => ((await serve.health()).events >= want.events.size ? true : null));
+      await waitFor('the SIEM checkpoint', async () => (readSiemCheckpoint(data) >= want.events.size ? true : null));
+      expect(await serve.stop()).toBe(0);
+    } finally {
+      if (serve.child.exitCode === null) await serve.kill();
+    }
+    const got = await topicDocs(s, want.events.size);
+    const ids = got.map((g) => g.doc.event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual([...want.events].sort());
   }, LIVE_TIMEOUT_MS);
 
   it('refuses a damaged checkpoint instead of starting over silently', () => {
