@@ -11,6 +11,12 @@ export const JOB_ERRORS = {
   JOB_ERR_NO_INSTANCE_MAP: { message: 'No instance map is configured (restores.instances): %s', status: 409 },
   JOB_ERR_STORE: { message: 'The job store in %s cannot be used: %s', status: 500 },
   JOB_ERR_EVENT_INVALID: { message: 'Runner event rejected by the OPS 4.2 reader (%s): %s', status: 500 },
+  JOB_ERR_UNKNOWN_INSTANCE: { message: 'No instance %s on host %s in the instance map %s (known: %s)', status: 404 },
+  JOB_ERR_SNAPSHOT_NOT_FOUND: { message: 'No snapshot %s of instance %s: list them with GET /api/instances/%s/snapshots', status: 404 },
+  JOB_ERR_SNAPSHOT_UNREADABLE: { message: 'Snapshot %s cannot be read: %s', status: 500 },
+  JOB_ERR_NO_TREE: { message: 'Snapshot %s is a block image: it has no file tree; restore the whole instance (no paths)', status: 400 },
+  JOB_ERR_TREE_PATH: { message: 'Path %s %s', status: 400 },
+  JOB_ERR_TREE_PATH_NOT_FOUND: { message: 'Path %s is not in snapshot %s: list its parent directory', status: 404 },
 } as const;
 
 export type JobErrorCode = keyof typeof JOB_ERRORS;

@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { errnoOf } from '../errors.js';
+import { errnoOf, type RstError } from '../errors.js';
 import { utf8ToRaw } from '../format/v1/manifest.js';
 import type { Instance } from '../instances/map.js';
 import { loadPublicKey } from '../repository/keys.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { Repository } from '../repository/repository.js';
 import { readManifest } from '../snapshot/content.js';
-import { listSnapshots } from '../snapshot/load.js';
+import { listSnapshots, matches, type SnapshotFilter, type SnapshotRecord } from '../snapshot/load.js';
 import type { DamageFacts, SnapshotFacts } from '../recovery-policy/decide.js';
 
 export interface InstanceFacts {
@@ -40,13 +40,33 @@ export function sha256OfFile(path: string): string | null {
   }
 }
 
-export function gatherFacts(instance: Instance, damagedPaths: readonly string[]): InstanceFacts {
+/** The filter that makes a snapshot the instance's own (its root or image, not its boot configuration). */
+export function instanceFilter(instance: Instance): SnapshotFilter {
+  return { host: instance.host, instance: instance.id, source: instance.location.path };
+}
+
+export interface InstanceSnapshots {
+  readonly repo: Repository;
+  readonly trustedKey: KeyObject;
+  /** The instance's verified, live snapshots, oldest first. */
+  readonly records: readonly SnapshotRecord[];
+  /** What is wrong with the repository's other snapshots (of any instance), as listSnapshots says. */
+  readonly errors: readonly RstError[];
+}
+
+/** The instance's repository opened with its own public key, and the instance's snapshots in it. */
+export function instanceSnapshotRecords(instance: Instance): InstanceSnapshots {
   const repo = Repository.open(instance.repository);
   const trustedKey = loadPublicKey(join(repo.dir, 'keys', 'public.pem'));
-  const rel = [...new Set(damagedPaths.map(instancePath))];
-  const { records } = listSnapshots(repo, trustedKey);
+  const { records, errors } = listSnapshots(repo, trustedKey);
   // Its own root or image only: the boot configuration's snapshot (restore-runner/schedule/) is not an instance snapshot.
-  const mine = records.filter((r) => r.payload.host === instance.host && r.payload.instance === instance.id && r.payload.source === instance.location.path);
+  const filter = instanceFilter(instance);
+  return { repo, trustedKey, records: records.filter((r) => matches(r.payload, filter)), errors };
+}
+
+export function gatherFacts(instance: Instance, damagedPaths: readonly string[]): InstanceFacts {
+  const { repo, trustedKey, records: mine } = instanceSnapshotRecords(instance);
+  const rel = [...new Set(damagedPaths.map(instancePath))];
   const snapshots: SnapshotFacts[] = [];
   const unreadable: string[] = [];
   const reader = mine.some((r) => r.payload.kind === 'tree') && rel.length > 0 ? new BlobReader(repo, repo.loadIndex().index) : null;

@@ -10,6 +10,7 @@ import { roleAllows } from '../../pipeline/access/roles.js';
 import { JobError } from './errors.js';
 import { JOB_STATES, type Job } from './job.js';
 import type { RestoreRunner } from './runner.js';
+import { listInstanceSnapshots, listSnapshotDir } from './snapshot-browse.js';
 
 export interface RestoreRouteDeps {
   readonly runner: RestoreRunner;
@@ -18,6 +19,28 @@ export interface RestoreRouteDeps {
 const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
 const jobDoc = { type: 'object', additionalProperties: true, required: ['id', 'state', 'host', 'instance', 'correlationId'] } as const;
 const idParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' } }, required: ['id'] } as const;
+
+const nameParam = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^/]+$' } as const;
+const instanceParams = { type: 'object', properties: { host: nameParam, instance: nameParam }, required: ['host', 'instance'] } as const;
+const snapshotParams = { type: 'object', properties: { host: nameParam, instance: nameParam, id: { type: 'string', minLength: 4, maxLength: 64, pattern: '^[0-9a-fA-F]+$', description: 'a snapshot ID or a unique prefix' } }, required: ['host', 'instance', 'id'] } as const;
+const snapshotDoc = {
+  type: 'object',
+  required: ['id', 'time', 'kind', 'osVersion', 'tags', 'parent', 'sizes'],
+  properties: {
+    id: { type: 'string' },
+    time: { type: 'string' },
+    kind: { type: 'string', enum: ['tree', 'image'] },
+    osVersion: { type: ['string', 'null'] },
+    tags: { type: 'array', items: { type: 'string' } },
+    parent: { type: ['string', 'null'] },
+    sizes: { type: 'object', properties: { bytes: { type: 'number' }, files: { type: 'number' }, dirs: { type: 'number' }, blocks: { type: 'number' }, holes: { type: 'number' }, bytesAdded: { type: 'number' } } },
+  },
+} as const;
+const entryDoc = {
+  type: 'object',
+  required: ['name', 'path', 'type', 'size', 'mode', 'mtime'],
+  properties: { name: { type: 'string' }, path: { type: 'string', description: 'absolute in the instance: pass it in POST /api/restores paths' }, type: { type: 'string' }, size: { type: 'number' }, mode: { type: 'integer' }, mtime: { type: 'string' } },
+} as const;
 
 const requestBody = {
   type: 'object',
@@ -69,6 +92,43 @@ export const restoreRoutes: FastifyPluginAsync<RestoreRouteDeps> = async (app, {
       return fail(reply, err);
     }
   });
+
+  app.get<{ Params: { host: string; instance: string } }>(
+    '/api/instances/:host/:instance/snapshots',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        params: instanceParams,
+        response: { 200: { type: 'object', required: ['snapshots', 'problems'], properties: { snapshots: { type: 'array', items: snapshotDoc }, problems: { type: 'array', items: { type: 'string' } } } }, 404: errorDoc, 409: errorDoc },
+      },
+    },
+    async (request, reply) => {
+      try {
+        return listInstanceSnapshots(runner.instance(request.params.host, request.params.instance));
+      } catch (err: unknown) {
+        return fail(reply, err);
+      }
+    },
+  );
+
+  app.get<{ Params: { host: string; instance: string; id: string }; Querystring: { path: string } }>(
+    '/api/instances/:host/:instance/snapshots/:id/tree',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        params: snapshotParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { path: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^/', default: '/', description: 'a directory, absolute in the instance' } } },
+        response: { 200: { type: 'object', required: ['snapshot', 'path', 'entries'], properties: { snapshot: { type: 'string' }, path: { type: 'string' }, entries: { type: 'array', items: entryDoc } } }, 400: errorDoc, 404: errorDoc, 409: errorDoc },
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await listSnapshotDir(runner.instance(request.params.host, request.params.instance), request.params.id, request.query.path);
+      } catch (err: unknown) {
+        return fail(reply, err);
+      }
+    },
+  );
 
   app.post<{ Body: RequestBody }>('/api/restores', { config: { role: 'operator' }, schema: { body: requestBody, response: { 201: jobDoc, 400: errorDoc, 409: errorDoc } } }, async (request, reply) => {
     try {

@@ -16,7 +16,7 @@ import type { AlertChange } from '../../pipeline/rules/engine.js';
 import { isRstError } from '../errors.js';
 import type { RunnerEvent, RunnerEventLog } from '../events/event-log.js';
 import { ulid } from '../events/ulid.js';
-import { requireInstance, type Instance, type InstanceMap } from '../instances/map.js';
+import { findInstance, requireInstance, type Instance, type InstanceMap } from '../instances/map.js';
 import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
 import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
 import { restore } from '../restore/restore.js';
@@ -232,6 +232,15 @@ export class RestoreRunner {
     const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
     this.log?.info({ job: id, by }, 'restore job cancelled');
     return next;
+  }
+
+  /** One instance of the configured map, for the snapshot routes (404 when the map has none such). */
+  instance(host: string, id: string): Instance {
+    const map = this.options.instances;
+    if (map === null) throw new JobError('JOB_ERR_NO_INSTANCE_MAP', 'configure restores.instances to list snapshots');
+    const found = findInstance(map, id, host);
+    if (!found.ok) throw new JobError('JOB_ERR_UNKNOWN_INSTANCE', id, host, map.file, map.instances.map((i) => `${i.host}/${i.id}`).join(', ') || 'none');
+    return found.instance;
   }
 
   list(): Job[] {

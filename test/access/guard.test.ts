@@ -10,21 +10,35 @@ import { ROLES, roleAllows, type Role } from '../../pipeline/access/roles.js';
 import { MemoryAlertStore } from '../../pipeline/alerts/memory-store.js';
 import { buildApi } from '../../pipeline/api/server.js';
 import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunnerEventLog, runnerLogPath } from '../../restore-runner/events/event-log.js';
+import { RestoreRunner } from '../../restore-runner/jobs/runner.js';
+import { BUILT_IN_POLICY } from '../../restore-runner/recovery-policy/policy.js';
 import { testAccess, type TestAccess } from './harness.js';
 
 let app: FastifyInstance;
 let store: MemoryEventStore;
 let access: TestAccess;
+let runnerDir: string;
+let runner: RestoreRunner;
 
 beforeAll(async () => {
   store = new MemoryEventStore();
   access = testAccess(store);
-  app = await buildApi({ store, alerts: new MemoryAlertStore(), access: access.deps });
+  // A runner without an instance map: its routes (/api/restores, /api/instances/...) are in the matrix too.
+  runnerDir = mkdtempSync(join(tmpdir(), 'kintsugi-guard-'));
+  runner = new RestoreRunner({ dataDir: runnerDir, policy: BUILT_IN_POLICY, instances: null, events: new RunnerEventLog(runnerLogPath(runnerDir)), damage: () => Promise.resolve({ paths: [], firstEventId: null }), holds: () => Promise.resolve([]) });
+  await runner.start();
+  app = await buildApi({ store, alerts: new MemoryAlertStore(), access: access.deps, restores: runner });
   await app.ready();
 });
 afterAll(async () => {
   await app.close();
+  await runner.stop();
   access.cleanup();
+  rmSync(runnerDir, { recursive: true, force: true });
 });
 
 async function denials(): Promise<{ user: string; route: string; reason: string; method: string }[]> {
@@ -45,6 +59,7 @@ describe('the route × role matrix', () => {
     const routes = app.accessRoutes;
     expect(routes.length).toBeGreaterThanOrEqual(8);
     expect(routes.some((r) => r.role === 'public')).toBe(true);
+    expect(routes.filter((r) => r.method === 'GET' && r.url.startsWith('/api/instances/')).length).toBe(2);
     const callers: { name: string; role: Role | null; headers: Record<string, string> }[] = [
       { name: 'nobody', role: null, headers: {} },
       { name: 'bad token', role: null, headers: { authorization: 'Bearer kin_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } },
