@@ -51,14 +51,6 @@ export const PLANNED_METRICS = {
     labels: ['topic', 'partition'],
     exporter: 'pipeline Kafka transport (issue 6)',
   },
-  alertLatency: {
-    name: 'kintsugi_alert_latency_seconds',
-    type: 'histogram',
-    unit: 's',
-    help: 'time from the commit of the event that fired or updated an alert to the alert being stored, by rule',
-    labels: ['rule'],
-    exporter: 'pipeline rules engine (issue 5 benchmark figure, exported as a metric)',
-  },
 } as const satisfies Record<string, PlannedMetric>;
 
 export type PlannedMetricKey = keyof typeof PLANNED_METRICS;

@@ -141,6 +141,7 @@ export class Service {
           .onAlertChanges(changes)
           .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
       },
+      onLatency: (rule, seconds) => instruments.alertLatency.record(seconds, { rule }),
     });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);

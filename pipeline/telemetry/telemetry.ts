@@ -21,6 +21,8 @@ export interface Instruments {
   readonly storeWrite: Histogram;
   readonly followerLag: ObservableGauge;
   readonly alertChanges: Counter;
+  /** Seconds from an event's commit to the alert change it made being stored, with {rule}. */
+  readonly alertLatency: Histogram;
   readonly authDenied: Counter;
   /** For the restore runner: add 1 with {outcome} when a job ends. */
   readonly restores: Counter;
@@ -86,6 +88,8 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     storeWrite: histogram('storeWrite'),
     followerLag: meter.createObservableGauge(METRICS.followerLag.name, { description: METRICS.followerLag.help }),
     alertChanges: counter('alertChanges'),
+    // Seconds around the 1 s target: the SDK's default buckets (0, 5, 10, 25...) would put every one in the first.
+    alertLatency: meter.createHistogram(METRICS.alertLatency.name, { description: METRICS.alertLatency.help, unit: METRICS.alertLatency.unit, advice: { explicitBucketBoundaries: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] } }),
     authDenied: counter('authDenied'),
     restores: counter('restores'),
     restoreDuration: histogram('restoreDuration'),

@@ -113,6 +113,9 @@ describe('OpenTelemetry of kintsugi serve', () => {
     }
     expect(families.get('kintsugi_auth_denied_total')?.samples).toEqual(expect.arrayContaining([expect.objectContaining({ labels: expect.objectContaining({ reason: 'ACC_ERR_UNAUTHENTICATED' }), value: 1 })]));
     expect(families.get('kintsugi_alert_changes_total')?.samples.some((s) => s.labels['rule'] === 'recurring-module-corruption')).toBe(true);
+    // The evaluator's latency of that alert: observed at least once.
+    const latency = families.get('kintsugi_alert_latency_seconds')?.samples.filter((s) => s.labels['rule'] === 'recurring-module-corruption') ?? [];
+    expect(Number(latency.find((s) => s.name === 'kintsugi_alert_latency_seconds_count')?.value)).toBeGreaterThan(0);
     expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
   }, 60_000);
 });
