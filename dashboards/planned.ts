@@ -19,22 +19,6 @@ export interface PlannedMetric {
 }
 
 export const PLANNED_METRICS = {
-  restoreWrittenBytes: {
-    name: 'kintsugi_restore_written_bytes',
-    type: 'counter',
-    unit: 'bytes',
-    help: 'bytes a restore wrote to its target, by restore mode (full, incremental, delta, file)',
-    labels: ['mode'],
-    exporter: 'restore-runner (issue 5: job runner)',
-  },
-  restoreApprovalsPending: {
-    name: 'kintsugi_restore_approvals_pending',
-    type: 'gauge',
-    unit: '',
-    help: 'restore jobs waiting for an approval the recovery policy requires',
-    labels: [],
-    exporter: 'restore-runner (issue 5: job queue)',
-  },
   prefetchChunkReads: {
     name: 'kintsugi_prefetch_chunk_reads',
     type: 'counter',

@@ -14,12 +14,12 @@ export const RESTORE_UID = 'kintsugi-restore-operations';
 const HOST = [byVariable('host.name', 'host'), byVariable('recovery.instance', 'instance')];
 
 export function restoreOperations(): Dashboard {
-  const written = plannedExposedName('restoreWrittenBytes');
-  const pending = plannedExposedName('restoreApprovalsPending');
   const prefetch = plannedExposedName('prefetchChunkReads');
   const restores = exposedName('restores');
   const restoreDuration = exposedName('restoreDuration');
   const active = exposedName('restoreJobsActive');
+  const written = exposedName('restoreWrittenBytes');
+  const pending = exposedName('restoreApprovalsPending');
   return kintsugiDashboard(RESTORE_UID, 'Kintsugi / Restore operations', 'What the restore runner did: restores and their outcome, duration and bytes, approvals, drills and measured recovery times, prefetch.')
     .withVariable(termsVariable('host', 'Host', 'events', 'host.name'))
     .withVariable(termsVariable('instance', 'Instance', 'events', 'recovery.instance'))
@@ -51,7 +51,7 @@ export function restoreOperations(): Dashboard {
         {
           id: 3,
           title: 'Bytes written by restore mode',
-          description: `Bytes restores wrote to their targets, by mode (planned: ${written}, restore runner).`,
+          description: `Bytes restores wrote to their targets, by mode (${written}, restore runner).`,
           source: 'metrics',
           unit: 'bytes',
           targets: [promQuery(`sum by (mode) (increase(${written}[$__rate_interval]))`, '{{mode}}')],
@@ -83,7 +83,7 @@ export function restoreOperations(): Dashboard {
       stat({
         id: 5,
         title: 'Pending approvals',
-        description: `Restore jobs waiting for an approval the recovery policy requires (planned: ${pending}, restore runner).`,
+        description: `Restore jobs waiting for an approval the recovery policy requires (${pending}, restore runner).`,
         source: 'metrics',
         targets: [promQuery(`sum(${pending})`, 'pending')],
       }),

@@ -130,7 +130,7 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb) or index; the evaluator follows the committed events.
     this.alerts = es?.alerts ?? (await DuckDbAlertStore.open({ dataDir: data }));
-    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
+    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log, instruments);
     this.runner = runner;
     this.snapshots = attachScheduler(this.config.restores, data, this.log);
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, {

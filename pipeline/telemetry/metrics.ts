@@ -18,6 +18,8 @@ export const METRICS = {
   restores: { name: 'kintsugi_restores', type: 'counter', unit: '', help: 'restore jobs that ended, by outcome (success, failure, cancelled)', labels: ['outcome'], producer: 'restore-runner (job runner)' },
   restoreDuration: { name: 'kintsugi_restore_duration_seconds', type: 'histogram', unit: 's', help: 'time from a restore job start to its end, by outcome', labels: ['outcome'], producer: 'restore-runner (job runner)' },
   restoreJobsActive: { name: 'kintsugi_restore_jobs_active', type: 'gauge', unit: '', help: 'restore jobs running now', labels: [], producer: 'restore-runner (job runner)' },
+  restoreWrittenBytes: { name: 'kintsugi_restore_written_bytes', type: 'counter', unit: '', help: 'bytes a restore wrote to its target, by restore mode (full, delta, files)', labels: ['mode'], producer: 'restore-runner (job runner)' },
+  restoreApprovalsPending: { name: 'kintsugi_restore_approvals_pending', type: 'gauge', unit: '', help: 'restore jobs waiting for an approval the recovery policy requires', labels: [], producer: 'restore-runner (job runner)' },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FastifyOtel from '@fastify/otel';
-import { metrics, type Counter, type Histogram, type ObservableGauge, type UpDownCounter } from '@opentelemetry/api';
+import { metrics, type Counter, type Meter, type Histogram, type ObservableGauge, type UpDownCounter } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -30,6 +30,10 @@ export interface Instruments {
   readonly restoreDuration: Histogram;
   /** For the restore runner: +1 when a job starts, -1 when it ends. */
   readonly restoreJobsActive: UpDownCounter;
+  /** For the restore runner: bytes a restore wrote, with {mode}. */
+  readonly restoreWrittenBytes: Counter;
+  /** For the restore runner: observes the jobs awaiting an approval. */
+  readonly restoreApprovalsPending: ObservableGauge;
 }
 
 export interface OtlpOptions {
@@ -79,10 +83,22 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     instrumentations: [new FastifyOtel.FastifyOtelInstrumentation({ registerOnInitialization: true }), new KafkaJsInstrumentation()],
   });
   sdk.start();
-  const meter = metrics.getMeter('kintsugi');
-  const counter = (k: 'eventsStored' | 'deadLetters' | 'alertChanges' | 'authDenied' | 'restores') => meter.createCounter(METRICS[k].name, { description: METRICS[k].help });
+  const instruments = makeInstruments(metrics.getMeter('kintsugi'));
+  return {
+    instruments,
+    serveMetrics: (request, response) => exporter.getMetricsRequestHandler(request, response),
+    flush: async () => {
+      await Promise.all([...spanProcessors.map((p) => p.forceFlush()), ...metricReaders.slice(1).map((r) => r.forceFlush())]);
+    },
+    shutdown: () => sdk.shutdown(),
+  };
+}
+
+/** The catalogue's instruments on a meter (the SDK's global one; tests: a meter provider of their own). */
+export function makeInstruments(meter: Meter): Instruments {
+  const counter = (k: 'eventsStored' | 'deadLetters' | 'alertChanges' | 'authDenied' | 'restores' | 'restoreWrittenBytes') => meter.createCounter(METRICS[k].name, { description: METRICS[k].help });
   const histogram = (k: 'storeWrite' | 'restoreDuration') => meter.createHistogram(METRICS[k].name, { description: METRICS[k].help, unit: METRICS[k].unit });
-  const instruments: Instruments = {
+  return {
     eventsStored: counter('eventsStored'),
     deadLetters: counter('deadLetters'),
     storeWrite: histogram('storeWrite'),
@@ -94,13 +110,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     restores: counter('restores'),
     restoreDuration: histogram('restoreDuration'),
     restoreJobsActive: meter.createUpDownCounter(METRICS.restoreJobsActive.name, { description: METRICS.restoreJobsActive.help }),
-  };
-  return {
-    instruments,
-    serveMetrics: (request, response) => exporter.getMetricsRequestHandler(request, response),
-    flush: async () => {
-      await Promise.all([...spanProcessors.map((p) => p.forceFlush()), ...metricReaders.slice(1).map((r) => r.forceFlush())]);
-    },
-    shutdown: () => sdk.shutdown(),
+    restoreWrittenBytes: counter('restoreWrittenBytes'),
+    restoreApprovalsPending: meter.createObservableGauge(METRICS.restoreApprovalsPending.name, { description: METRICS.restoreApprovalsPending.help }),
   };
 }

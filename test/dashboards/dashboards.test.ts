@@ -256,6 +256,6 @@ describe('the checks catch bad queries', () => {
     expect(promExprProblems('rate(kintsugi_events_ingested_total[5m])', '')).toHaveLength(1);
     expect(promExprProblems('sum by (host) (rate(kintsugi_dead_letters_total[5m]))', '')).toEqual(['label host is not a label of kintsugi_dead_letters_total']);
     expect(promExprProblems('histogram_quantile(0.9, sum by (le) (rate(kintsugi_store_write_duration_seconds_bucket[5m])))', '')).toEqual([]);
-    expect(promExprProblems('sum(kintsugi_restore_approvals_pending)', 'Pending approvals')).toEqual(['a panel on a planned metric must say "planned" in its description']);
+    expect(promExprProblems('sum(rate(kintsugi_prefetch_chunk_reads_total[5m]))', 'Prefetch reads')).toEqual(['a panel on a planned metric must say "planned" in its description']);
   });
 });

@@ -95,6 +95,7 @@ describe('OpenTelemetry of kintsugi serve', () => {
     runner.restoreJobsActive.add(1);
     runner.restores.add(1, { outcome: 'success' });
     runner.restoreDuration.record(12.5, { outcome: 'success' });
+    runner.restoreWrittenBytes.add(4096, { mode: 'files' });
     await until('the dead letter', async () => {
       const h = (await (await fetch(`${service.url}/healthz`)).json()) as { deadLetters: number };
       return h.deadLetters > 0 ? true : null;
