@@ -27,14 +27,6 @@ export const PLANNED_METRICS = {
     labels: ['result'],
     exporter: 'restore-runner (issue 5: prefetch)',
   },
-  kafkaConsumerLag: {
-    name: 'kintsugi_kafka_consumer_lag_messages',
-    type: 'gauge',
-    unit: 'messages',
-    help: 'messages in a partition past the consumer group committed offset, by topic and partition',
-    labels: ['topic', 'partition'],
-    exporter: 'pipeline Kafka transport (issue 6)',
-  },
 } as const satisfies Record<string, PlannedMetric>;
 
 export type PlannedMetricKey = keyof typeof PLANNED_METRICS;

@@ -20,6 +20,8 @@ export interface Instruments {
   readonly deadLetters: Counter;
   readonly storeWrite: Histogram;
   readonly followerLag: ObservableGauge;
+  /** The Kafka workers: observes each partition's lag, with {topic, partition}. */
+  readonly kafkaConsumerLag: ObservableGauge;
   readonly alertChanges: Counter;
   /** Seconds from an event's commit to the alert change it made being stored, with {rule}. */
   readonly alertLatency: Histogram;
@@ -103,6 +105,7 @@ export function makeInstruments(meter: Meter): Instruments {
     deadLetters: counter('deadLetters'),
     storeWrite: histogram('storeWrite'),
     followerLag: meter.createObservableGauge(METRICS.followerLag.name, { description: METRICS.followerLag.help }),
+    kafkaConsumerLag: meter.createObservableGauge(METRICS.kafkaConsumerLag.name, { description: METRICS.kafkaConsumerLag.help }),
     alertChanges: counter('alertChanges'),
     // Seconds around the 1 s target: the SDK's default buckets (0, 5, 10, 25...) would put every one in the first.
     alertLatency: meter.createHistogram(METRICS.alertLatency.name, { description: METRICS.alertLatency.help, unit: METRICS.alertLatency.unit, advice: { explicitBucketBoundaries: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] } }),
