@@ -1,7 +1,8 @@
 /**
  * PLANNED — what the dashboards show before anything produces it. Each entry is a metric or an
- * event action that a named, not yet built part of Kintsugi will export (the restore runner of
- * issue 5, the Kafka transport of issue 6, the rules engine's latency histogram). Panels that use
+ * event action that a named, not yet built part of Kintsugi will export (now only the prefetch
+ * cache's chunk reads). Also the event actions the dashboards query: of the specs (SPEC_ACTIONS)
+ * and of the restore runner's own vocabulary (RUNNER_ACTIONS). Panels that use
  * one say so in their description ("planned: ..."), and test/dashboards checks that every metric
  * and action a panel queries is either exported today (pipeline/telemetry/metrics.ts, the event
  * schema) or listed here. When a part ships one of these, move it to its real catalogue and delete
@@ -44,15 +45,26 @@ export interface PlannedAction {
   readonly exporter: string;
 }
 
-/** Event actions (`event.action`) that no spec names yet. Their fields are in the schema. */
-export const PLANNED_ACTIONS = {
+/** Event actions (`event.action`) that no spec names and nothing emits yet. Their fields are in the schema. */
+export const PLANNED_ACTIONS = {} as const satisfies Record<string, PlannedAction>;
+
+export interface RunnerAction {
+  readonly action: string;
+  /** The fields the dashboards query (test/restore-runner/drill checks each is in the parsed event). */
+  readonly fields: readonly string[];
+  readonly meaning: string;
+  readonly emitter: string;
+}
+
+/** Event actions the restore runner emits that no spec names (its own OPS 4.2 v2 vocabulary). */
+export const RUNNER_ACTIONS = {
   drillEnd: {
     action: 'drill.end',
     fields: ['event.outcome', 'event.duration', 'host.name', 'recovery.instance', 'recovery.snapshot'],
     meaning: 'a drill (restore of the newest snapshot into a scratch place, verified) ended; event.duration is the measured recovery time',
-    exporter: 'restore-runner (issue 5: `kintsugi drill`)',
+    emitter: 'restore-runner/drill/drill.ts (`kintsugi drill`)',
   },
-} as const satisfies Record<string, PlannedAction>;
+} as const satisfies Record<string, RunnerAction>;
 
 /**
  * Event actions the dashboards query that the specs define (../shared/spec/ops-4.2.md

@@ -1,11 +1,11 @@
 /**
  * Restore operations: what the restore runner did (its OPS 4.2 v2 events in the events index)
- * and its own metrics. Several panels use planned metrics and actions (planned.ts): they stay
- * empty until the restore runner exports them, and say so in their description.
+ * and its own metrics. The prefetch panel uses a planned metric (planned.ts): it stays empty until
+ * the restore runner exports it, and says so in its description.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { exposedName } from '../pipeline/telemetry/metrics.js';
-import { PLANNED_ACTIONS, plannedExposedName, SPEC_ACTIONS } from './planned.js';
+import { plannedExposedName, RUNNER_ACTIONS, SPEC_ACTIONS } from './planned.js';
 import { kintsugiDashboard, row, stat, table, termsVariable, timeseries } from './panels.js';
 import { bucket, byVariable, esQuery, metric, promQuery, term } from './queries.js';
 
@@ -103,10 +103,10 @@ export function restoreOperations(): Dashboard {
         {
           id: 7,
           title: 'Drill results',
-          description: `Drills by event.outcome (planned action: ${PLANNED_ACTIONS.drillEnd.action}, kintsugi drill).`,
+          description: `Drills by event.outcome (${RUNNER_ACTIONS.drillEnd.action} events of kintsugi drill).`,
           source: 'events',
           w: 12,
-          targets: [esQuery('events', { query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
+          targets: [esQuery('events', { query: [...HOST, term('event.action', RUNNER_ACTIONS.drillEnd.action)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
         },
         { stacked: true, bars: true },
       ),
@@ -115,13 +115,13 @@ export function restoreOperations(): Dashboard {
       table({
         id: 8,
         title: 'Measured recovery times',
-        description: `Recovery time measured by drills (event.duration of ${PLANNED_ACTIONS.drillEnd.action}, planned), per host and instance: worst and median.`,
+        description: `Recovery time measured by drills (event.duration of ${RUNNER_ACTIONS.drillEnd.action}), per host and instance: worst and median.`,
         source: 'events',
         unit: 'ns',
         w: 24,
         targets: [
           esQuery('events', {
-            query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)],
+            query: [...HOST, term('event.action', RUNNER_ACTIONS.drillEnd.action)],
             metrics: [metric.max('event.duration', '1'), metric.percentiles('event.duration', ['50'], '2')],
             buckets: [bucket.terms('host.name', '3', 100), bucket.terms('recovery.instance', '4', 10)],
           }),
