@@ -1,7 +1,7 @@
 /**
  * PLANNED — what the dashboards show before anything produces it. Each entry is a metric or an
- * event action that a named, not yet built part of Kintsugi will export (now only the prefetch
- * cache's chunk reads). Also the event actions the dashboards query: of the specs (SPEC_ACTIONS)
+ * event action that a named, not yet built part of Kintsugi will export (none today: every
+ * metric the dashboards query is exported). Also the event actions the dashboards query: of the specs (SPEC_ACTIONS)
  * and of the restore runner's own vocabulary (RUNNER_ACTIONS). Panels that use
  * one say so in their description ("planned: ..."), and test/dashboards checks that every metric
  * and action a panel queries is either exported today (pipeline/telemetry/metrics.ts, the event
@@ -19,16 +19,7 @@ export interface PlannedMetric {
   readonly exporter: string;
 }
 
-export const PLANNED_METRICS = {
-  prefetchChunkReads: {
-    name: 'kintsugi_prefetch_chunk_reads',
-    type: 'counter',
-    unit: '',
-    help: 'chunks a restore read, by where from: result="hit" (the warm prefetch cache) or "miss" (the repository)',
-    labels: ['result'],
-    exporter: 'restore-runner (issue 5: prefetch)',
-  },
-} as const satisfies Record<string, PlannedMetric>;
+export const PLANNED_METRICS = {} as const satisfies Record<string, PlannedMetric>;
 
 export type PlannedMetricKey = keyof typeof PLANNED_METRICS;
 

@@ -1,11 +1,10 @@
 /**
  * Restore operations: what the restore runner did (its OPS 4.2 v2 events in the events index)
- * and its own metrics. The prefetch panel uses a planned metric (planned.ts): it stays empty until
- * the restore runner exports it, and says so in its description.
+ * and its own metrics (pipeline/telemetry/metrics.ts).
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { exposedName } from '../pipeline/telemetry/metrics.js';
-import { plannedExposedName, RUNNER_ACTIONS, SPEC_ACTIONS } from './planned.js';
+import { RUNNER_ACTIONS, SPEC_ACTIONS } from './planned.js';
 import { kintsugiDashboard, row, stat, table, termsVariable, timeseries } from './panels.js';
 import { bucket, byVariable, esQuery, metric, promQuery, term } from './queries.js';
 
@@ -14,12 +13,12 @@ export const RESTORE_UID = 'kintsugi-restore-operations';
 const HOST = [byVariable('host.name', 'host'), byVariable('recovery.instance', 'instance')];
 
 export function restoreOperations(): Dashboard {
-  const prefetch = plannedExposedName('prefetchChunkReads');
   const restores = exposedName('restores');
   const restoreDuration = exposedName('restoreDuration');
   const active = exposedName('restoreJobsActive');
   const written = exposedName('restoreWrittenBytes');
   const pending = exposedName('restoreApprovalsPending');
+  const prefetch = exposedName('prefetchChunkReads');
   return kintsugiDashboard(RESTORE_UID, 'Kintsugi / Restore operations', 'What the restore runner did: restores and their outcome, duration and bytes, approvals, drills and measured recovery times, prefetch.')
     .withVariable(termsVariable('host', 'Host', 'events', 'host.name'))
     .withVariable(termsVariable('instance', 'Instance', 'events', 'recovery.instance'))
@@ -92,7 +91,7 @@ export function restoreOperations(): Dashboard {
       stat({
         id: 6,
         title: 'Prefetch hit rate',
-        description: `Share of chunks restores read from the warm prefetch cache rather than the repository (planned: ${prefetch}, restore runner).`,
+        description: `Share of chunks restores read from the warm prefetch cache rather than the repository (${prefetch}, restore runner jobs of tree instances).`,
         source: 'metrics',
         unit: 'percentunit',
         targets: [promQuery(`sum(rate(${prefetch}{result="hit"}[$__rate_interval])) / sum(rate(${prefetch}[$__rate_interval]))`, 'hit rate')],

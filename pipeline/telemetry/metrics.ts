@@ -20,6 +20,7 @@ export const METRICS = {
   restoreDuration: { name: 'kintsugi_restore_duration_seconds', type: 'histogram', unit: 's', help: 'time from a restore job start to its end, by outcome', labels: ['outcome'], producer: 'restore-runner (job runner)' },
   restoreJobsActive: { name: 'kintsugi_restore_jobs_active', type: 'gauge', unit: '', help: 'restore jobs running now', labels: [], producer: 'restore-runner (job runner)' },
   restoreWrittenBytes: { name: 'kintsugi_restore_written_bytes', type: 'counter', unit: '', help: 'bytes a restore wrote to its target, by restore mode (full, delta, files)', labels: ['mode'], producer: 'restore-runner (job runner)' },
+  prefetchChunkReads: { name: 'kintsugi_prefetch_chunk_reads', type: 'counter', unit: '', help: 'blobs (file chunks, tree blobs) a restore job of a tree instance read, by where from: result="hit" (the warm prefetch cache) or "miss" (the repository)', labels: ['result'], producer: 'restore-runner (job runner, prefetch/cache.ts countedReads)' },
   restoreApprovalsPending: { name: 'kintsugi_restore_approvals_pending', type: 'gauge', unit: '', help: 'restore jobs waiting for an approval the recovery policy requires', labels: [], producer: 'restore-runner (job runner)' },
 } as const;
 

@@ -21,8 +21,9 @@ import { ulid } from '../events/ulid.js';
 import { requireInstance, type Instance, type InstanceMap } from '../instances/map.js';
 import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
 import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
+import type { LocalChunks } from '../repository/blob-reader.js';
 import { restore } from '../restore/restore.js';
-import { ChunkCache } from '../prefetch/cache.js';
+import { ChunkCache, countedReads } from '../prefetch/cache.js';
 import { JobError } from './errors.js';
 import { gatherFacts, sha256OfFile } from './instance-facts.js';
 import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobState } from './job.js';
@@ -56,7 +57,7 @@ export interface RunnerOptions {
   readonly instruments?: RunnerInstruments;
 }
 
-export type RunnerInstruments = Pick<Instruments, 'restores' | 'restoreDuration' | 'restoreJobsActive' | 'restoreWrittenBytes' | 'restoreApprovalsPending'>;
+export type RunnerInstruments = Pick<Instruments, 'restores' | 'restoreDuration' | 'restoreJobsActive' | 'restoreWrittenBytes' | 'restoreApprovalsPending' | 'prefetchChunkReads'>;
 
 /** The catalogue's outcome of a job that ended (kintsugi_restores). */
 const OUTCOME_OF: Partial<Record<JobState, string>> = { succeeded: 'success', failed: 'failure', cancelled: 'cancelled' };
@@ -122,6 +123,13 @@ export class RestoreRunner {
     this.restoreRules = new Set(options.restoreRules ?? ['recurring-module-corruption']);
     this.observePending = (result) => result.observe(this.store.all().filter((j) => j.state === 'awaiting-approval').length);
     options.instruments?.restoreApprovalsPending.addCallback(this.observePending);
+  }
+
+  /** The prefetch cache a tree restore reads first, its reads counted (kintsugi_prefetch_chunk_reads). */
+  private chunkCache(repositoryId: string): LocalChunks {
+    const cache = ChunkCache.open(this.options.dataDir, repositoryId);
+    const reads = this.options.instruments?.prefetchChunkReads;
+    return reads === undefined ? cache : countedReads(cache, (result) => reads.add(1, { result }));
   }
 
   /** A job ended (kintsugi_restores; the duration only of jobs that ran). */
@@ -428,7 +436,7 @@ export class RestoreRunner {
             filter: { host: instance.host, instance: instance.id },
             progress: false,
             // Chunks `kintsugi prefetch` keeps warm are taken from the data folder (proven by hash).
-            ...(instance.location.kind === 'tree' ? { local: ChunkCache.open(this.options.dataDir, facts.repo.config.id) } : {}),
+            ...(instance.location.kind === 'tree' ? { local: this.chunkCache(facts.repo.config.id) } : {}),
           });
           // Written whether or not the read-back then matches: the bytes went to the target.
           this.options.instruments?.restoreWrittenBytes.add(report.bytesWritten, { mode: chosen.mode });

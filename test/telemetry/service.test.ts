@@ -96,6 +96,7 @@ describe('OpenTelemetry of kintsugi serve', () => {
     runner.restores.add(1, { outcome: 'success' });
     runner.restoreDuration.record(12.5, { outcome: 'success' });
     runner.restoreWrittenBytes.add(4096, { mode: 'files' });
+    runner.prefetchChunkReads.add(3, { result: 'hit' });
     // This service reads files, not Kafka: the workers' gauge as they observe it (test/transport checks theirs).
     runner.kafkaConsumerLag.addCallback((r) => r.observe(0, { topic: 'kintsugi.events', partition: '0' }));
     await until('the dead letter', async () => {
