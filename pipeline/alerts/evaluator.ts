@@ -66,6 +66,8 @@ export class AlertEvaluator {
   private checkpointed = 0;
   /** Events read and not yet evaluated: `event.id` -> commit time (ms), for onLatency. */
   private readonly unevaluated = new Map<string, number>();
+  /** When the last read that caught up with the store began: what it did not see was committed later. */
+  private caughtUpAtMs = -Infinity;
 
   constructor(
     private readonly events: EventStore,
@@ -133,12 +135,14 @@ export class AlertEvaluator {
     const pageSize = this.options.pageSize ?? 10_000;
     const all: AlertChange[] = [];
     for (;;) {
+      const askedMs = Date.now();
       const page = await this.events.eventsSince(this.seq, pageSize);
       if (!page.ok) throw page.error;
       const batch: RecoveryEvent[] = page.events.map((e) => e.event);
       this.engine.ingest(batch);
       if (this.options.onLatency !== undefined) this.noteCommits(batch);
       const caughtUp = page.events.length < pageSize;
+      if (caughtUp) this.caughtUpAtMs = askedMs;
       const sinceLast = performance.now() - this.lastEvaluation;
       // Behind a backlog (a batch import), evaluate once caught up, or at least every second:
       // fewer answers that the next page's events would change.
@@ -218,12 +222,16 @@ export class AlertEvaluator {
     this.tellLatency(changes);
   }
 
+  /**
+   * The commit time of each event read: its `event.ingested`, kept between the last read that
+   * caught up (the event was not there yet) and now, since a document imported with an old
+   * `event.ingested` keeps it; without one, now.
+   */
   private noteCommits(batch: readonly RecoveryEvent[]): void {
     const readMs = Date.now();
     for (const e of batch) {
-      // Without `event.ingested` (a store that does not set it), the read is the nearest known time.
       const ms = e.event.ingested !== undefined ? Date.parse(e.event.ingested) : NaN;
-      this.unevaluated.set(e.event.id, Number.isFinite(ms) ? Math.min(ms, readMs) : readMs);
+      this.unevaluated.set(e.event.id, Number.isFinite(ms) ? Math.min(readMs, Math.max(this.caughtUpAtMs, ms)) : readMs);
     }
   }
 
