@@ -5,7 +5,8 @@ import { FORMATS, type Format } from '../parsers/reader.js';
 import { isValidZone } from '../parsers/rlog/timestamp.js';
 import { ServiceClient } from '../pipeline/client.js';
 import { resolveDataDir } from '../pipeline/env.js';
-import { ingestFiles, type BatchWriter, type IngestProgress } from '../pipeline/ingest/ingest.js';
+import { ingestFiles, storeWriter, type BatchWriter, type IngestProgress } from '../pipeline/ingest/ingest.js';
+import { ParsePool } from '../pipeline/ingest/parse-pool.js';
 import { SERVICE_FILE, runningService } from '../pipeline/service.js';
 import { DEFAULT_STORE_MEMORY_LIMIT } from '../pipeline/config/schema.js';
 import { DuckDbEventStore } from '../pipeline/store/duckdb-store.js';
@@ -53,18 +54,19 @@ export function registerIngestCommand(program: Command): void {
       const service = runningService(data);
       let writer: BatchWriter;
       let close = async (): Promise<void> => undefined;
+      let pool: ParsePool | undefined;
       try {
         if (service !== null) writer = new ServiceClient(service.url, join(data, SERVICE_FILE));
         else {
           const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
-          close = () => store.close();
-          writer = {
-            write: async (events, dead) => {
-              const r = await store.writeBatch(events, dead);
-              if (!r.ok) throw r.error;
-              return { events: r.events, deadLetters: r.deadLetters };
-            },
+          // Into a store of its own, files are parsed and staged on worker threads (one per core).
+          const workers = new ParsePool();
+          pool = workers;
+          close = async () => {
+            await workers.close();
+            await store.close();
           };
+          writer = storeWriter(store);
         }
       } catch (err: unknown) {
         process.stderr.write(`kintsugi ingest: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -78,7 +80,7 @@ export function registerIngestCommand(program: Command): void {
       };
       const started = Date.now();
       try {
-        const t = await ingestFiles(files, opts.format, source, writer, progressPrinter());
+        const t = await ingestFiles(files, opts.format, source, writer, progressPrinter(), pool);
         if (process.stderr.isTTY) process.stderr.write('\n');
         const seconds = (Date.now() - started) / 1000;
         process.stderr.write(

@@ -6,6 +6,11 @@
 
 const ASCII = /^[\x00-\x7f]*$/;
 
+/** Every char is ASCII: the text is its own display text. */
+export function isAscii(bytes: string): boolean {
+  return ASCII.test(bytes);
+}
+
 export function displayText(bytes: string): string {
   if (ASCII.test(bytes)) return bytes;
   let out = '';

@@ -3,16 +3,14 @@
  */
 import type { EventFields, Mutable, RecoveryEvent, RecoveryFields } from '../event.js';
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
+import { isoTime } from '../iso-time.js';
+import { hostOf, logFileOf } from '../shared-fields.js';
 import type { OpsRecord } from './schema.js';
 
 export interface OpsSource {
   /** `log.file.path`, when read from a file. */
   readonly path?: string;
 }
-
-// Records come many to a millisecond: the last instant's text is reused.
-let lastMs = NaN;
-let lastIso = '';
 
 /** Built field by field in one order, so that events share hidden classes (a hot path). */
 export function normalizeOps(r: OpsRecord, id: string, offset: number | undefined, original: string, source: OpsSource): RecoveryEvent {
@@ -25,8 +23,7 @@ export function normalizeOps(r: OpsRecord, id: string, offset: number | undefine
   if (r.durationMs !== undefined) ev.duration = msToNs(r.durationMs);
   ev.original = original;
 
-  const host: { name: string; id?: string; os: { version: string } } = { name: r.host, os: { version: r.version ?? '4.2' } };
-  if (r.hostId !== undefined) host.id = r.hostId;
+  const host = r.hostId === undefined ? hostOf(r.host, r.version ?? '4.2') : { name: r.host, os: { version: r.version ?? '4.2' }, id: r.hostId };
 
   const rec: Mutable<RecoveryFields> = { os_line: '4.2', instance: r.instance ?? 'default', status: r.status };
   if (r.correlationId !== undefined) rec.correlation_id = r.correlationId;
@@ -42,11 +39,7 @@ export function normalizeOps(r: OpsRecord, id: string, offset: number | undefine
   }
   if (r.details !== undefined) rec.details = r.details;
 
-  if (r.timeMs !== lastMs) {
-    lastMs = r.timeMs;
-    lastIso = new Date(r.timeMs).toISOString();
-  }
-  const event: Mutable<RecoveryEvent> = { '@timestamp': lastIso, event: ev, host, recovery: rec };
+  const event: Mutable<RecoveryEvent> = { '@timestamp': isoTime(r.timeMs), event: ev, host, recovery: rec };
   if (r.path !== undefined || r.bytes !== undefined) {
     const file: { path?: string; size?: number } = {};
     if (r.path !== undefined) file.path = r.path;
@@ -62,7 +55,7 @@ export function normalizeOps(r: OpsRecord, id: string, offset: number | undefine
   }
   if (r.message !== undefined) event.message = r.message;
   if (r.user !== undefined) event.user = { name: r.user };
-  if (source.path !== undefined) event.log = offset !== undefined ? { file: { path: source.path }, offset } : { file: { path: source.path } };
+  if (source.path !== undefined) event.log = offset !== undefined ? { file: logFileOf(source.path), offset } : { file: logFileOf(source.path) };
   else if (offset !== undefined) event.log = { offset };
   return event;
 }

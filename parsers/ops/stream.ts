@@ -39,39 +39,47 @@ function errorColumn(err: unknown): number {
   return m?.[1] !== undefined ? Number(m[1]) + 1 : 1;
 }
 
-/** One record's bytes (no line end) to an event or a dead letter. */
-export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource, readTime: string): ParsedItem {
-  const text = raw.toString('utf8');
-  const dead = (reason: OpsDeadLetterReason, message: string, column?: number): ParsedItem => {
-    const where = [origin.line !== undefined ? `line ${origin.line}` : '', column !== undefined ? `column ${column}` : ''].filter((w) => w !== '').join(', ');
-    const dl: DeadLetter = {
-      '@timestamp': readTime,
-      event: {
-        id: stableId(`ops-dead\n${origin.kafka ? `${origin.kafka.topic}/${origin.kafka.partition}/${origin.kafka.offset}` : String(origin.offset ?? '')}\n`, raw),
-        kind: 'pipeline_error',
-        dataset: 'recovery.v42',
-        original: originalText(raw, MAX_ORIGINAL_BYTES),
-      },
-      ...(source.path !== undefined || origin.offset !== undefined
-        ? { log: { ...(source.path !== undefined ? { file: { path: source.path } } : {}), ...(origin.offset !== undefined ? { offset: origin.offset } : {}) } }
-        : {}),
-      ...(origin.kafka !== undefined ? { kafka: origin.kafka } : {}),
-      error: { type: reason, message: where === '' ? message : `${where}: ${message}` },
-    };
-    return { kind: 'dead-letter', deadLetter: dl };
+function deadLetter(raw: Buffer, reason: OpsDeadLetterReason, message: string, origin: OpsOrigin, source: OpsSource, readTime: string, column?: number): ParsedItem {
+  const where = [origin.line !== undefined ? `line ${origin.line}` : '', column !== undefined ? `column ${column}` : ''].filter((w) => w !== '').join(', ');
+  const dl: DeadLetter = {
+    '@timestamp': readTime,
+    event: {
+      id: stableId(`ops-dead\n${origin.kafka ? `${origin.kafka.topic}/${origin.kafka.partition}/${origin.kafka.offset}` : String(origin.offset ?? '')}\n`, raw),
+      kind: 'pipeline_error',
+      dataset: 'recovery.v42',
+      original: originalText(raw, MAX_ORIGINAL_BYTES),
+    },
+    ...(source.path !== undefined || origin.offset !== undefined
+      ? { log: { ...(source.path !== undefined ? { file: { path: source.path } } : {}), ...(origin.offset !== undefined ? { offset: origin.offset } : {}) } }
+      : {}),
+    ...(origin.kafka !== undefined ? { kafka: origin.kafka } : {}),
+    error: { type: reason, message: where === '' ? message : `${where}: ${message}` },
   };
+  return { kind: 'dead-letter', deadLetter: dl };
+}
+
+/**
+ * One record to an event or a dead letter: `text` is `bytes[start, end)` decoded, the raw bytes
+ * are cut out only for a dead letter.
+ */
+function recordItem(text: string, bytes: Buffer, start: number, end: number, origin: OpsOrigin, source: OpsSource, readTime: string): ParsedItem {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err: unknown) {
-    return dead('not-json', `not a JSON value (${err instanceof Error ? err.message : String(err)})`, errorColumn(err));
+    return deadLetter(bytes.subarray(start, end), 'not-json', `not a JSON value (${err instanceof Error ? err.message : String(err)})`, origin, source, readTime, errorColumn(err));
   }
   const result = readOps(value);
-  if (!result.ok) return dead(result.reason, result.message);
+  if (!result.ok) return deadLetter(bytes.subarray(start, end), result.reason, result.message, origin, source, readTime);
   const r = result.record;
   // v2 events carry their own id, which parent links refer to; v1 events are identified by content.
   const id = r.schema === 2 ? r.eventId : stableIdOfText('ops-v1\n', text);
   return { kind: 'event', event: normalizeOps(r, id, origin.offset, text, source) };
+}
+
+/** One record's bytes (no line end) to an event or a dead letter. */
+export function parseOpsRecord(raw: Buffer, origin: OpsOrigin, source: OpsSource, readTime: string): ParsedItem {
+  return recordItem(raw.toString('utf8'), raw, 0, raw.length, origin, source, readTime);
 }
 
 export function parseOpsChunk(chunk: Buffer, context: OpsContext, source: OpsSource, final: boolean, readTime: string): OpsChunkResult {
@@ -104,7 +112,7 @@ export function parseOpsChunk(chunk: Buffer, context: OpsContext, source: OpsSou
     }
     if (isBlank) tally.ignored++;
     else {
-      const item = parseOpsRecord(chunk.subarray(pos, end), { offset: context.offset + pos, line }, source, readTime);
+      const item = recordItem(chunk.toString('utf8', pos, end), chunk, pos, end, { offset: context.offset + pos, line }, source, readTime);
       items.push(item);
       if (item.kind === 'event') tally.records++;
       else tally.deadLetters++;

@@ -4,6 +4,7 @@
  * text. A builder returns `undefined` to reject a parse whose tokens fit but whose values do not
  * (a quoted path that is not absolute, a SESSION START without its required keys).
  */
+import type { DerivedBody } from './record.js';
 
 export interface Token {
   readonly type?: string | undefined;
@@ -36,12 +37,24 @@ export type RecordAst =
   | { readonly kind: 'reboot'; readonly delay: string | null }
   | { readonly kind: 'other'; readonly words: readonly string[]; readonly text: Span | null };
 
+/**
+ * What every line with the same text after its timestamp shares (line.ts memoizes it): the syntax
+ * of the body, and a slot where the normalizer keeps what it derives from that syntax once.
+ */
+export interface SharedBody {
+  readonly fallback: boolean;
+  readonly record: RecordAst;
+  /** The body is ASCII: with a valid timestamp, so is its whole line. */
+  readonly ascii: boolean;
+  /** What record.ts derives from the body, set on first use (a type-only link: no runtime cycle). */
+  derived: DerivedBody | undefined;
+}
+
 export interface LineAst {
   /** The line itself (a byte string): free text spans point into it. */
   readonly line: string;
   readonly timestamp: TimestampToken;
-  readonly fallback: boolean;
-  readonly record: RecordAst;
+  readonly body: SharedBody;
 }
 
 const KIND_WORD = /^[A-Z][A-Z_]*$/;

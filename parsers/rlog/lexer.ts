@@ -64,20 +64,32 @@ const TOKEN_TYPES: ReadonlySet<string> = new Set([
   ...Object.keys(KIND_KEYWORDS),
 ]);
 
+/** A lexer state that also says where its chunk starts in the line. */
+export type LineLexerState = moo.LexerState & { readonly base?: number };
+
+// Where the chunk being lexed starts in its line: a parse resumed after a timestamp (line.ts)
+// feeds the rest of the line alone, and its tokens keep their offsets in the whole line.
+let base = 0;
+let chunkLength = 0;
+
 /**
  * The lexer as nearley sees it: spaces between tokens are dropped here. moo's `has` answers yes to every name, which would make nearley
  * read the grammar's token classes (`%code`, `%kindWord`) as token types; this one knows its types.
  */
 export const nearleyLexer = {
-  reset: (chunk: string, info?: moo.LexerState): void => {
+  reset: (chunk: string, info?: LineLexerState): void => {
+    base = info?.base ?? 0;
+    chunkLength = chunk.length;
     rlogLexer.reset(chunk, info);
   },
   next: (): moo.Token | undefined => {
     let t = rlogLexer.next();
     while (t !== undefined && t.type === 'ws') t = rlogLexer.next();
+    if (t !== undefined && base !== 0) t.offset += base;
     return t;
   },
-  save: (): moo.LexerState => rlogLexer.save(),
+  // nearley saves the state once a chunk is read whole: the next one starts after it.
+  save: (): LineLexerState => ({ ...rlogLexer.save(), base: base + chunkLength }),
   formatError: (token: moo.Token, message?: string): string => rlogLexer.formatError(token, message),
   has: (type: string): boolean => TOKEN_TYPES.has(type),
 };

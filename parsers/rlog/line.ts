@@ -5,7 +5,8 @@
 import nearley from 'nearley';
 import grammar from './grammar.gen.js';
 import { rlogLexer } from './lexer.js';
-import { timestamp as toTimestampToken, type LineAst, type Token, type TimestampToken } from './ast.js';
+import { isAscii } from '../text.js';
+import { timestamp as toTimestampToken, type LineAst, type RecordAst, type SharedBody, type Token, type TimestampToken } from './ast.js';
 
 export type RecordLineResult =
   | { readonly ok: true; readonly ast: LineAst }
@@ -48,7 +49,7 @@ function printable(s: string): string {
   return JSON.stringify(cut);
 }
 
-function failure(line: string, stopAt: number, stopText: string | null): RecordLineResult {
+function failure(line: string, stopAt: number, stopText: string | null): Extract<RecordLineResult, { ok: false }> {
   const tokens = firstTokens(line);
   const first = tokens[0];
   if (first === undefined || first.type === 'tsBad') {
@@ -94,19 +95,18 @@ function offendingToken(err: unknown): Token | undefined {
 // Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
 // and when the young one is full the old one is dropped.
 const MEMO_GENERATION = 16_384;
-type Memoized = Omit<LineAst, 'line' | 'timestamp'>;
 // Keyed by the text after the timestamp; form A timestamps all have one length, form B several,
 // and free-text spans are offsets in the line, so the timestamp's length is part of the key: it
 // picks the map (no string is built for the key).
-let young = new Map<number, Map<string, Memoized>>();
-let old = new Map<number, Map<string, Memoized>>();
+let young = new Map<number, Map<string, SharedBody>>();
+let old = new Map<number, Map<string, SharedBody>>();
 let youngSize = 0;
 
-function lookup(generation: Map<number, Map<string, Memoized>>, length: number, key: string): Memoized | undefined {
+function lookup(generation: Map<number, Map<string, SharedBody>>, length: number, key: string): SharedBody | undefined {
   return generation.get(length)?.get(key);
 }
 
-function remember(length: number, key: string, value: Memoized): void {
+function remember(length: number, key: string, value: SharedBody): void {
   if (youngSize >= MEMO_GENERATION) {
     old = young;
     young = new Map();
@@ -124,32 +124,63 @@ export function parseRecordLine(line: string): RecordLineResult {
   if (first !== undefined && (first.type === 'tsA' || first.type === 'tsB')) {
     const length = first.text.length;
     const key = line.slice(length);
-    let hit = lookup(young, length, key);
-    if (hit === undefined) {
-      hit = lookup(old, length, key);
-      if (hit !== undefined) remember(length, key, hit);
+    let body = lookup(young, length, key);
+    if (body === undefined) {
+      body = lookup(old, length, key);
+      if (body !== undefined) remember(length, key, body);
     }
-    if (hit !== undefined) return { ok: true, ast: { line, timestamp: toTimestampToken(first), fallback: hit.fallback, record: hit.record } };
-    const result = parseWithGrammar(line);
-    if (result.ok) remember(length, key, { fallback: result.ast.fallback, record: result.ast.record });
-    return result;
+    if (body === undefined) {
+      const result = parseWithGrammar(line, length);
+      if (!result.ok) return result;
+      body = { fallback: result.fallback, record: result.record, ascii: isAscii(key), derived: undefined };
+      remember(length, key, body);
+    }
+    return { ok: true, ast: { line, timestamp: toTimestampToken(first), body } };
   }
-  return parseWithGrammar(line);
+  const result = parseWithGrammar(line);
+  // Without a form A or B timestamp first, the grammar cannot accept the line.
+  return result.ok ? failure(line, 0, null) : result;
 }
 
-function parseWithGrammar(line: string): RecordLineResult {
+/** The grammar's answer for a line: the `line` rule's value, or why the line does not fit. */
+type GrammarResult = { readonly ok: true; readonly fallback: boolean; readonly record: RecordAst } | Extract<RecordLineResult, { ok: false }>;
+
+// The parser's column after a timestamp token, by the token's length (form A has one, form B a
+// few): a line whose timestamp the lexer took resumes there and feeds only the rest of the line,
+// which spares lexing the timestamp again and predicting every kind of record on each line. The
+// timestamp's own value in that column is stale; callers take it from the lexer's first token.
+const afterTimestamp = new Map<number, ReturnType<nearley.Parser['save']>>();
+
+function columnAfterTimestamp(line: string, length: number): ReturnType<nearley.Parser['save']> {
+  let column = afterTimestamp.get(length);
+  if (column === undefined) {
+    parser.restore(start);
+    parser.feed(line.slice(0, length));
+    column = parser.save();
+    afterTimestamp.set(length, column);
+  }
+  return column;
+}
+
+/** `timestampLength`: the length of the line's first token when the lexer read a timestamp, else 0. */
+function parseWithGrammar(line: string, timestampLength = 0): GrammarResult {
   if (line.charCodeAt(0) !== 0x5b /* [ */) {
     return { ok: false, reason: 'no-timestamp', column: 1, message: `a record starts with "[timestamp]", found ${printable(line.slice(0, 20))}` };
   }
-  // Restoring the parser to its first column spares the prediction of every kind on each line.
-  parser.restore(start);
+  // Restoring the parser to a saved column spares the prediction of every kind on each line.
   try {
-    parser.feed(line);
+    if (timestampLength > 0) {
+      parser.restore(columnAfterTimestamp(line, timestampLength));
+      parser.feed(line.slice(timestampLength));
+    } else {
+      parser.restore(start);
+      parser.feed(line);
+    }
   } catch (err: unknown) {
     const token = offendingToken(err);
     return failure(line, token?.offset ?? line.length, token?.text ?? null);
   }
-  const ast = parser.results[0] as Omit<LineAst, 'line'> | undefined;
+  const ast = parser.results[0] as Omit<LineAst, 'line' | 'body'> & { fallback: boolean; record: RecordAst } | undefined;
   if (ast === undefined) return failure(line, line.length, null);
-  return { ok: true, ast: { ...ast, line } };
+  return { ok: true, fallback: ast.fallback, record: ast.record };
 }

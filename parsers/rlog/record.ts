@@ -3,11 +3,13 @@
  * continuation lines, the session it belongs to and the source configuration in; an event, or the
  * reason its timestamp cannot be read, out.
  */
-import type { EcsCategory, EcsType, EventFields, JsonValue, Mutable, RecoveryEvent, RecoveryFields } from '../event.js';
+import type { EcsCategory, EcsType, EventFields, JsonValue, Mutable, Outcome, RecoveryEvent, RecoveryFields } from '../event.js';
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
 import { displayText } from '../text.js';
-import { DURATION, type Detail, type Kv, type LineAst, type RecordAst } from './ast.js';
-import { toInstant } from './timestamp.js';
+import { isoTime } from '../iso-time.js';
+import { hostOf, logFileOf } from '../shared-fields.js';
+import { DURATION, type Detail, type Kv, type LineAst } from './ast.js';
+import { instantMs, toInstant } from './timestamp.js';
 
 export interface RlogSession {
   readonly id: string;
@@ -84,35 +86,48 @@ function applyDetail(body: Body, detail: Detail | null, sizeKey: string | null):
   }
 }
 
-/** What a record says, derived once per syntax tree (trees of memoized bodies are shared). */
-interface DerivedBody {
+/**
+ * What a record says, derived once per record body (line.ts shares a body between every line with
+ * the same text after the timestamp), with the parts of its event that depend on nothing else,
+ * frozen so that the events that share them cannot change each other's.
+ */
+export interface DerivedBody {
   readonly body: Body;
   readonly kernel: string | undefined;
   readonly module: string | undefined;
   readonly category: readonly EcsCategory[];
   readonly type: readonly EcsType[];
+  readonly outcome: Outcome;
+  readonly mode: 'fallback' | 'standard';
+  readonly file: RecoveryEvent['file'];
+  readonly error: RecoveryEvent['error'];
 }
 
-const derived = new WeakMap<RecordAst, DerivedBody>();
-
 function deriveBody(ast: LineAst): DerivedBody {
-  let d = derived.get(ast.record);
+  let d = ast.body.derived;
   if (d === undefined) {
     const body = bodyOf(ast);
-    // Shared by every event of this record body: frozen, so no consumer can change another's.
     if (body.details !== undefined) Object.freeze(body.details);
     const mod = moduleOf(body.path, undefined);
     const { category, type } = classify(body.action, mod.module !== undefined);
-    d = { body, kernel: mod.kernel, module: mod.module, category, type };
-    // A tree is shared only by lines with the same text after the timestamp (line.ts), so even
-    // free text taken from the line is the same for every line that shares it.
-    derived.set(ast.record, d);
+    let file: RecoveryEvent['file'];
+    if (body.path !== undefined) file = Object.freeze(body.size !== undefined ? { path: body.path, size: body.size } : { path: body.path });
+    let error: RecoveryEvent['error'];
+    if (body.code !== undefined || body.errorMessage !== undefined) {
+      const e: { code?: string; message?: string } = {};
+      if (body.code !== undefined) e.code = body.code;
+      if (body.errorMessage !== undefined) e.message = body.errorMessage;
+      error = Object.freeze(e);
+    }
+    d = { body, kernel: mod.kernel, module: mod.module, category, type, outcome: outcomeOf(body.status), mode: ast.body.fallback ? 'fallback' : 'standard', file, error };
+    // Free text taken from the line is the same for every line that shares the body (line.ts).
+    ast.body.derived = d;
   }
   return d;
 }
 
 function bodyOf(ast: LineAst): Body {
-  const r = ast.record;
+  const r = ast.body.record;
   switch (r.kind) {
     case 'session.start': {
       const body: Body = { action: 'session.start' };
@@ -175,67 +190,54 @@ function bodyOf(ast: LineAst): Body {
 
 /** The session a record belongs to: a SESSION START opens its own. */
 export function sessionOfRecord(ast: LineAst, current: RlogSession | null): RlogSession | null {
-  const r = ast.record;
+  const r = ast.body.record;
   if (r.kind !== 'session.start') return current;
   return { id: kvString(r.kv, 'session') ?? '', host: kvString(r.kv, 'host') ?? '', version: kvString(r.kv, 'version') ?? '' };
 }
 
-// Records come many to a second: the text of the last second is reused, the milliseconds added.
-let lastSecond = NaN;
-let lastPrefix = '';
-function isoTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-  }
-  const frac = ms - second * 1000;
-  return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
-}
-
 export function normalizeRecord(input: RecordInput, session: RlogSession | null, source: RlogSource): RecordResult {
   const { ast } = input;
-  const instant = toInstant(ast.timestamp, source.timeZone ?? 'UTC');
-  if (!instant.ok) return { ok: false, column: ast.timestamp.column, message: instant.message };
-  const { body, kernel, module, category, type } = deriveBody(ast);
+  const ms = instantMs(ast.timestamp, source.timeZone ?? 'UTC');
+  if (Number.isNaN(ms)) {
+    const instant = toInstant(ast.timestamp, source.timeZone ?? 'UTC');
+    return { ok: false, column: ast.timestamp.column, message: instant.ok ? 'the timestamp cannot be read' : instant.message };
+  }
+  const d = deriveBody(ast);
+  const { body } = d;
   const own = sessionOfRecord(ast, session);
-  const after = ast.record.kind === 'session.end' ? null : own;
-
-  const messageParts = body.text !== undefined ? [body.text, ...input.continuation] : input.continuation;
+  const after = ast.body.record.kind === 'session.end' ? null : own;
 
   // Built field by field in one order: every event then shares a few hidden classes, which keeps
   // this hot path fast (conditional spreads made a shape per combination of fields).
-  const ev: Mutable<EventFields> = { id: input.id, kind: 'event', category, type, action: body.action, outcome: outcomeOf(body.status), dataset: 'recovery.v32' };
+  const ev: Mutable<EventFields> = { id: input.id, kind: 'event', category: d.category, type: d.type, action: body.action, outcome: d.outcome, dataset: 'recovery.v32' };
   if (body.code !== undefined) ev.code = body.code;
   if (body.durationNs !== undefined) ev.duration = body.durationNs;
   ev.original = input.original;
 
   const rec: Mutable<RecoveryFields> = { os_line: '3.2', instance: 'default' };
   if (body.status !== undefined) rec.status = body.status;
-  rec.mode = ast.fallback ? 'fallback' : 'standard';
+  rec.mode = d.mode;
   if (own !== null) {
     rec.session = own.id;
     rec.correlation_id = own.id;
   }
-  if (kernel !== undefined) rec.kernel = kernel;
-  if (module !== undefined) rec.module = module;
+  if (d.kernel !== undefined) rec.kernel = d.kernel;
+  if (d.module !== undefined) rec.module = d.module;
   if (body.snapshot !== undefined) rec.snapshot = body.snapshot;
   if (body.details !== undefined) rec.details = body.details;
 
   const event: Mutable<RecoveryEvent> = {
-    '@timestamp': isoTime(instant.ms),
+    '@timestamp': isoTime(ms),
     event: ev,
-    host: { name: own?.host ?? source.host ?? 'unknown', os: { version: own?.version ?? source.osVersion ?? '3.2' } },
+    host: hostOf(own?.host ?? source.host ?? 'unknown', own?.version ?? source.osVersion ?? '3.2'),
     recovery: rec,
   };
-  if (body.path !== undefined) event.file = body.size !== undefined ? { path: body.path, size: body.size } : { path: body.path };
-  if (body.code !== undefined || body.errorMessage !== undefined) {
-    const error: { code?: string; message?: string } = {};
-    if (body.code !== undefined) error.code = body.code;
-    if (body.errorMessage !== undefined) error.message = body.errorMessage;
-    event.error = error;
-  }
-  if (messageParts.length > 0) event.message = messageParts.join('\n');
-  event.log = source.path !== undefined ? { file: { path: source.path }, offset: input.offset } : { offset: input.offset };
+  if (d.file !== undefined) event.file = d.file;
+  if (d.error !== undefined) event.error = d.error;
+  const continuation = input.continuation;
+  if (continuation.length === 0) {
+    if (body.text !== undefined) event.message = body.text;
+  } else event.message = body.text !== undefined ? `${body.text}\n${continuation.join('\n')}` : continuation.join('\n');
+  event.log = source.path !== undefined ? { file: logFileOf(source.path), offset: input.offset } : { offset: input.offset };
   return { ok: true, event, session: after };
 }

@@ -80,12 +80,6 @@ function isBlank(chunk: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-/** The first NUL in [from, to), or -1. Bounded: `Buffer#indexOf` would scan the whole chunk. */
-function nulIn(chunk: Buffer, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (chunk[i] === NUL) return i;
-  return -1;
-}
-
 function hasBom(chunk: Buffer): boolean {
   return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
 }
@@ -155,14 +149,16 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
     pending = null;
     const offset = base + p.start;
     // A one-line record without leading NULs is its line: no second conversion of its bytes.
-    const rawText = p.continuation === null && p.textStart === p.start ? p.text : chunk.toString('latin1', p.start, p.rawEnd);
+    const oneLine = p.continuation === null && p.textStart === p.start;
+    const rawText = oneLine ? p.text : chunk.toString('latin1', p.start, p.rawEnd);
     const own = sessionOfRecord(p.ast, session);
     const result = normalizeRecord(
       {
         ast: p.ast,
         offset,
         id: stableIdOfText(`rlog\n${own?.host ?? source.host ?? ''}\n${own?.id ?? ''}\n${offset}\n`, rawText),
-        original: displayText(rawText),
+        // A record line is its timestamp (ASCII, or the lexer would not have taken it) and its body.
+        original: oneLine && p.ast.body.ascii ? rawText : displayText(rawText),
         continuation: p.continuation ?? NO_CONTINUATION,
       },
       session,
@@ -224,32 +220,35 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       flush();
       deadLetter(pos, end, 'line-too-long', MAX_LINE_BYTES + 1, `the line is longer than ${MAX_LINE_BYTES} bytes`, lineNo);
       previous = 'malformed';
-    } else if (nulIn(chunk, text, end) !== -1) {
-      const at = nulIn(chunk, text, end);
-      flush();
-      deadLetter(pos, end, 'nul-byte', at - pos + 1, `a NUL byte inside the line (NULs are allowed only at its start)`, lineNo);
-      previous = 'malformed';
-    } else if ((chunk[text] === SP && chunk[text + 1] === SP) || chunk[text] === TAB) {
-      if (pending !== null) {
-        let from = text;
-        while (from < end && (chunk[from] === SP || chunk[from] === TAB)) from++;
-        (pending.continuation ??= []).push(displayText(chunk.toString('latin1', from, end)));
-        pending.rawEnd = end;
-        pending.lines++;
-      } else {
-        deadLetter(pos, end, 'orphan-continuation', 1,
-          `an indented continuation line with no record before it (${previous === 'none' ? 'the start of the file' : 'the line before is malformed'})`, lineNo);
-      }
     } else {
-      flush();
+      // The line as a byte string: one conversion, searched for NULs and read by the grammar.
       const lineText = chunk.toString('latin1', text, end);
-      const parsed = parseRecordLine(lineText);
-      if (parsed.ok) {
-        pending = { start: pos, line: lineNo, ast: parsed.ast, textStart: text, rawEnd: end, text: lineText, continuation: null, lines: 1, ignored: 0, beforeSession: session, beforePrevious: previous };
-        previous = 'record';
-      } else {
-        deadLetter(pos, end, parsed.reason, parsed.column + text - pos, parsed.message, lineNo, parsed.timestamp);
+      const nul = lineText.indexOf('\0');
+      if (nul !== -1) {
+        flush();
+        deadLetter(pos, end, 'nul-byte', text + nul - pos + 1, `a NUL byte inside the line (NULs are allowed only at its start)`, lineNo);
         previous = 'malformed';
+      } else if ((chunk[text] === SP && chunk[text + 1] === SP) || chunk[text] === TAB) {
+        if (pending !== null) {
+          let from = text;
+          while (from < end && (chunk[from] === SP || chunk[from] === TAB)) from++;
+          (pending.continuation ??= []).push(displayText(lineText.slice(from - text)));
+          pending.rawEnd = end;
+          pending.lines++;
+        } else {
+          deadLetter(pos, end, 'orphan-continuation', 1,
+            `an indented continuation line with no record before it (${previous === 'none' ? 'the start of the file' : 'the line before is malformed'})`, lineNo);
+        }
+      } else {
+        flush();
+        const parsed = parseRecordLine(lineText);
+        if (parsed.ok) {
+          pending = { start: pos, line: lineNo, ast: parsed.ast, textStart: text, rawEnd: end, text: lineText, continuation: null, lines: 1, ignored: 0, beforeSession: session, beforePrevious: previous };
+          previous = 'record';
+        } else {
+          deadLetter(pos, end, parsed.reason, parsed.column + text - pos, parsed.message, lineNo, parsed.timestamp);
+          previous = 'malformed';
+        }
       }
     }
     pos = next;

@@ -112,27 +112,58 @@ function localToInstant(zone: string, wall: number): number | null {
   return found === null ? null : found + (wall % 60_000);
 }
 
-export function toInstant(ts: TimestampToken, zone: string): InstantResult {
-  const text = ts.text;
-  const wall = wallClockMs(text);
-  if (Number.isNaN(wall)) return { ok: false, message: `date or time "${text}" does not exist` };
-  if (ts.form === 'A') {
-    if (zone === 'UTC') return { ok: true, ms: wall };
-    const instant = localToInstant(zone, wall);
-    if (instant === null) return { ok: false, message: `local time "${text}" does not exist in zone ${zone} (daylight-saving gap)` };
-    return { ok: true, ms: instant };
-  }
+// Lines come many to a minute: the instant of the last minute read is kept, per form (the
+// separator, space or T, is part of the text compared) and zone.
+let cachedMinuteText = '';
+let cachedZone = '';
+let cachedMinuteMs = NaN;
+
+/** Form B's fraction (truncated to the ms) and offset, from the text past the seconds. */
+function formBAdjustMs(text: string): number {
   let i = 19;
   let ms = 0;
   if (text.charCodeAt(i) === 46 /* . */) {
     const start = i + 1;
     for (i = start; text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57; i++);
-    ms = Number(`${text.slice(start, i)}00`.slice(0, 3));
+    const n = i - start;
+    // The first three digits, right-padded: ".5" is 500 ms, ".123456" 123 ms.
+    ms = n >= 3 ? digits(text, start, 3) : n === 2 ? digits(text, start, 2) * 10 : digits(text, start, 1) * 100;
   }
-  if (text[i] === 'Z') return { ok: true, ms: wall + ms };
-  const sign = text[i] === '-' ? -1 : 1;
+  if (text.charCodeAt(i) === 90 /* Z */) return ms;
+  const sign = text.charCodeAt(i) === 45 /* - */ ? -1 : 1;
   const offH = digits(text, i + 1, 2);
   const offM = digits(text, i + 4, 2);
-  if (offH > 23 || offM > 59) return { ok: false, message: `offset "${text.slice(i)}" does not exist` };
-  return { ok: true, ms: wall + ms - sign * (offH * 60 + offM) * 60_000 };
+  if (offH > 23 || offM > 59) return NaN;
+  return ms - sign * (offH * 60 + offM) * 60_000;
+}
+
+/** The instant of a timestamp in epoch ms, or NaN when it does not exist (`toInstant` says why). */
+export function instantMs(ts: TimestampToken, zone: string): number {
+  const text = ts.text;
+  const second = digits(text, 17, 2);
+  let minute: number;
+  if (zone === cachedZone && text.startsWith(cachedMinuteText)) minute = cachedMinuteMs;
+  else {
+    const wall = wallClockMs(text);
+    if (Number.isNaN(wall)) return NaN;
+    const wallMinute = wall - second * 1000;
+    minute = ts.form === 'B' || zone === 'UTC' ? wallMinute : (localToInstant(zone, wallMinute) ?? NaN);
+    cachedMinuteText = text.slice(0, 16);
+    cachedZone = zone;
+    cachedMinuteMs = minute;
+  }
+  if (second > 59) return NaN;
+  const ms = minute + second * 1000;
+  return ts.form === 'A' ? ms : ms + formBAdjustMs(text);
+}
+
+export function toInstant(ts: TimestampToken, zone: string): InstantResult {
+  const ms = instantMs(ts, zone);
+  if (!Number.isNaN(ms)) return { ok: true, ms };
+  const text = ts.text;
+  if (Number.isNaN(wallClockMs(text))) return { ok: false, message: `date or time "${text}" does not exist` };
+  if (ts.form === 'A') return { ok: false, message: `local time "${text}" does not exist in zone ${zone} (daylight-saving gap)` };
+  let i = 19;
+  if (text.charCodeAt(i) === 46) for (i++; text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57; i++);
+  return { ok: false, message: `offset "${text.slice(i)}" does not exist` };
 }

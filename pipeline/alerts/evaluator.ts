@@ -14,7 +14,7 @@ import type { RecoveryEvent } from '../../parsers/event.js';
 import { RuleEngine, type AlertChange } from '../rules/engine.js';
 import type { Rule, Selector } from '../rules/rule.js';
 import type { KeyField } from '../rules/schema.js';
-import type { EventFilter, EventStore, GroupField } from '../store/event-store.js';
+import type { EventFilter, EventStore, GroupField, SinceSelection } from '../store/event-store.js';
 import { inSpan } from '../telemetry/spans.js';
 import type { AlertStore } from './alert-store.js';
 
@@ -52,8 +52,29 @@ const KNOWN_KEY_FIELDS: Partial<Record<KeyField, { group: GroupField; filter: 'h
   correlation_id: { group: 'correlationId', filter: 'correlationId' },
 };
 
+/**
+ * What the rules want of the events they follow, for the store to select (`eventsSince`): the
+ * events of every selector, and for an absence rule's `known` keys the first event of each key
+ * (all the engine keeps of them), or every known event when the key is not one store field.
+ */
+export function rulesSelection(rules: readonly Rule[]): SinceSelection {
+  const anyOf: EventFilter[] = [];
+  const firstBy: { field: GroupField; filter: EventFilter }[] = [];
+  for (const rule of rules) {
+    const selectors: Selector[] = rule.type === 'sequence' ? [rule.first, rule.then] : [rule.match];
+    for (const s of selectors) anyOf.push(s.filter);
+    if (rule.type === 'absence' && rule.known !== null) {
+      const only = rule.groupBy.length === 1 ? KNOWN_KEY_FIELDS[rule.groupBy[0] as KeyField] : undefined;
+      if (only === undefined) anyOf.push(rule.known.filter);
+      else firstBy.push({ field: only.group, filter: rule.known.filter });
+    }
+  }
+  return { anyOf, firstBy };
+}
+
 export class AlertEvaluator {
   private engine: RuleEngine;
+  private readonly selection: SinceSelection;
   private readonly now: () => number;
   private seq = 0;
   private running: Promise<void> | null = null;
@@ -77,6 +98,7 @@ export class AlertEvaluator {
   ) {
     this.engine = new RuleEngine(rules);
     this.now = options.now ?? Date.now;
+    this.selection = rulesSelection(rules);
   }
 
   /** The last event-store seq evaluated. */
@@ -136,12 +158,14 @@ export class AlertEvaluator {
     const all: AlertChange[] = [];
     for (;;) {
       const askedMs = Date.now();
-      const page = await this.events.eventsSince(this.seq, pageSize);
+      // Only the events the rules select are read (and parsed): most are not.
+      const page = await this.events.eventsSince(this.seq, pageSize, this.selection);
       if (!page.ok) throw page.error;
       const batch: RecoveryEvent[] = page.events.map((e) => e.event);
       this.engine.ingest(batch);
       if (this.options.onLatency !== undefined) this.noteCommits(batch);
-      const caughtUp = page.events.length < pageSize;
+      // Fewer than a page examined (seqs have gaps, so their span counts at least as many).
+      const caughtUp = page.lastSeq - this.seq < pageSize;
       if (caughtUp) this.caughtUpAtMs = askedMs;
       const sinceLast = performance.now() - this.lastEvaluation;
       // Behind a backlog (a batch import), evaluate once caught up, or at least every second:

@@ -13,6 +13,9 @@ import type { ParsedItem } from '../../parsers/event.js';
 import { RecordReader, type Format, type LineCounts } from '../../parsers/reader.js';
 import type { RlogSource } from '../../parsers/rlog/record.js';
 import { splitForParallel } from './split.js';
+import { renderPiece, type NdjsonPiece, type PieceOutput, type PieceResult, type StorePiece } from './piece-output.js';
+
+export type { NdjsonPiece, PieceResult, StorePiece } from './piece-output.js';
 
 export interface ParseTask {
   readonly format: Format;
@@ -21,14 +24,8 @@ export interface ParseTask {
   readonly line: number;
   readonly source: RlogSource;
   readonly readTime: string;
-  readonly output: 'items' | 'ndjson';
+  readonly output: PieceOutput;
 }
-
-export type PieceResult =
-  | { readonly kind: 'items'; readonly items: ParsedItem[]; readonly counts: LineCounts }
-  | { readonly kind: 'ndjson'; readonly events: string; readonly deadLetters: string; readonly counts: LineCounts };
-
-export type NdjsonPiece = Extract<PieceResult, { kind: 'ndjson' }>;
 
 /** The compiled worker; from sources (tests) it is the one `npm run build` wrote to dist/. */
 function workerUrl(): URL {
@@ -109,18 +106,51 @@ export class ParsePool {
     emit: (piece: NdjsonPiece) => Promise<void>,
     options: { blockBytes?: number; maxCarryBytes?: number; readTime?: string } = {},
   ): Promise<LineCounts> {
+    return this.streamFile(path, format, source, 'ndjson', async (r) => {
+      if (r.kind !== 'ndjson') throw new Error(`parse pool: a worker answered with ${r.kind}`);
+      await emit(r);
+    }, options);
+  }
+
+  /**
+   * Streams a file through the pool as the DuckDB store's staged text (or as items, for a piece
+   * holding an event the store would refuse), piece by piece in input order; `end` is the file
+   * offset the piece ends at.
+   */
+  async stageFile(
+    path: string,
+    format: Format,
+    source: RlogSource,
+    emit: (piece: StorePiece, end: number) => Promise<void>,
+    options: { blockBytes?: number; maxCarryBytes?: number; readTime?: string } = {},
+  ): Promise<LineCounts> {
+    return this.streamFile(path, format, source, 'staged', async (r, end) => {
+      if (r.kind === 'ndjson') throw new Error('parse pool: a worker answered with text');
+      await emit(r, end);
+    }, options);
+  }
+
+  private async streamFile(
+    path: string,
+    format: Format,
+    source: RlogSource,
+    output: PieceOutput,
+    emit: (piece: PieceResult, end: number) => Promise<void>,
+    options: { blockBytes?: number; maxCarryBytes?: number; readTime?: string },
+  ): Promise<LineCounts> {
     // Small blocks bound memory: a piece's NDJSON is several times the bytes it came from.
     const blockBytes = options.blockBytes ?? 4 << 20;
     const maxCarry = options.maxCarryBytes ?? 8 * blockBytes;
     const readTime = options.readTime ?? new Date().toISOString();
     const counts: LineCounts = { records: 0, continuations: 0, ignored: 0, deadLetters: 0 };
-    const queue: Promise<PieceResult>[] = [];
+    const queue: { result: Promise<PieceResult>; end: number }[] = [];
     const drainTo = async (limit: number): Promise<void> => {
       while (queue.length > limit) {
-        const r = await queue.shift();
-        if (r === undefined || r.kind !== 'ndjson') throw new Error('parse pool: a worker answered with items');
+        const next = queue.shift();
+        if (next === undefined) break;
+        const r = await next.result;
         addCounts(counts, r.counts);
-        await emit(r);
+        await emit(r, next.end);
       }
     };
     const handle = await open(path, 'r');
@@ -138,7 +168,8 @@ export class ParsePool {
         // Unless the file ended, the last piece may go on in the next block: it is carried.
         const dispatch = eof ? pieces : pieces.slice(0, -1);
         for (const p of dispatch) {
-          queue.push(this.run({ format, bytes: bytes.subarray(p.start, p.end), offset: carryOffset + p.start, line: carryLine + p.line - 1, source, readTime, output: 'ndjson' }));
+          const result = this.run({ format, bytes: bytes.subarray(p.start, p.end), offset: carryOffset + p.start, line: carryLine + p.line - 1, source, readTime, output });
+          queue.push({ result, end: carryOffset + p.end });
           await drainTo(this.workers.length);
         }
         if (eof) break;
@@ -149,7 +180,7 @@ export class ParsePool {
         carryLine += last.line - 1;
         if (carry.length > maxCarry) {
           await drainTo(0);
-          await this.readRestOnOneThread(handle, carry, carryOffset, carryLine, format, source, readTime, emit, counts, blockBytes);
+          await this.readRestOnOneThread(handle, carry, carryOffset, carryLine, format, source, readTime, output, emit, counts, blockBytes);
           return counts;
         }
       }
@@ -168,7 +199,8 @@ export class ParsePool {
     format: Format,
     source: RlogSource,
     readTime: string,
-    emit: (piece: NdjsonPiece) => Promise<void>,
+    output: PieceOutput,
+    emit: (piece: PieceResult, end: number) => Promise<void>,
     counts: LineCounts,
     blockBytes: number,
   ): Promise<void> {
@@ -179,17 +211,10 @@ export class ParsePool {
       format === 'rlog' ? { format, rlog: { offset, line, session: null, previous: 'none', skipping: false } } : { format, ops: { offset, line } },
       () => readTime,
     );
-    const send = async (items: ParsedItem[]): Promise<void> => {
-      let events = '';
-      let deadLetters = '';
-      for (const item of items) {
-        if (item.kind === 'event') events += `${JSON.stringify(item.event)}\n`;
-        else deadLetters += `${JSON.stringify(item.deadLetter)}\n`;
-      }
-      await emit({ kind: 'ndjson', events, deadLetters, counts: { records: 0, continuations: 0, ignored: 0, deadLetters: 0 } });
-    };
-    await send(reader.push(carry));
     let position = offset + carry.length;
+    const send = (items: ParsedItem[]): Promise<void> =>
+      emit(renderPiece(items, { records: 0, continuations: 0, ignored: 0, deadLetters: 0 }, output), position);
+    await send(reader.push(carry));
     const block = Buffer.allocUnsafe(blockBytes);
     for (;;) {
       const { bytesRead } = await handle.read(block, 0, blockBytes, position);

@@ -8,11 +8,12 @@
  *   trace_ranges  per correlation id hash, the seq ranges holding its events
  *   kintsugi_meta key/value: schema_version
  *
- * Writes: a batch is checked in JavaScript, appended in data chunks through DuckDB's appender
- * into a temporary staging table (each event as its document plus one string packing its 15
- * filter fields, see STAGE_COLUMNS), then unpacked and moved with `INSERT ... SELECT ... WHERE NOT EXISTS` (an anti-join on the
- * md5 of the id), all in one transaction: idempotent on `event.id` without a unique index
- * (DuckDB's ART index costs memory and did not speed point lookups here). Reads use a second
+ * Writes: a batch is checked and packed in JavaScript (staged-events.ts: UTF-8 texts of 512
+ * events, made here or in a parse worker), appended through DuckDB's appender into a temporary
+ * staging table (STAGE_COLUMNS), then split and moved with `INSERT ... SELECT ... WHERE NOT
+ * EXISTS` (an anti-join on the md5 of the id), all in one transaction: idempotent on `event.id`
+ * without a unique index (DuckDB's ART index costs memory and did not speed point lookups here).
+ * Reads use a second
  * connection, so they see committed batches only. Every value from a caller is a bound
  * parameter, never SQL text; the only numbers written into SQL text are placeholders.
  *
@@ -22,13 +23,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BIGINT,
-  DOUBLE,
   DuckDBConnection,
-  DuckDBDataChunk,
   DuckDBInstance,
-  INTEGER,
   VARCHAR,
-  type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { DeadLetter, RecoveryEvent } from '../../parsers/event.js';
@@ -46,6 +43,7 @@ import type {
   ReplayMark,
   ReplayResult,
   SincePage,
+  SinceSelection,
   StoreStats,
   TraceResult,
   WriteCounts,
@@ -58,11 +56,14 @@ import {
   checkGroupField,
   checkPage,
   checkReplays,
+  checkSelection,
   checkSincePage,
+  type CheckedSelection,
 } from './query-input.js';
 import { cutPage, nullableText, parseDeadLetterDoc, parseEventDoc, toNumber } from './duckdb-rows.js';
 import { afterCursor, deadLetterWhere, eventWhere, GROUP_COLUMN, limitSql, Params } from './duckdb-sql.js';
-import { toDeadLetterRecord, toEventRecord, type DeadLetterRecord, type EventRecord } from './record.js';
+import { toDeadLetterRecord, type DeadLetterRecord } from './record.js';
+import { ESCAPED, PACKED_FIELDS, STAGE_ROWS, stageEvents, type StagedEvents } from './staged-events.js';
 import { buildTrace } from './trace.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -123,7 +124,7 @@ const EVENT_COLUMNS = [
  * - `search`: lower(message) LF lower(file.path), what free-text search scans.
  */
 const DERIVED_EVENT_COLUMNS = [
-  ['id_key', 'UHUGEINT NOT NULL', 'md5_number(s.id)'],
+  ['id_key', 'UHUGEINT NOT NULL', 's.id_key'],
   // The value of md5_number_upper() (bits 65-128 of md5_number's bit string: its low 64 bits),
   // which trace() uses, without that macro's trip through a 128-character bit string (0.4 µs a row).
   ['cid_hash', 'UBIGINT', '(md5_number(s.correlation_id) & 18446744073709551615::UHUGEINT)::UBIGINT'],
@@ -157,139 +158,68 @@ const DEAD_LETTER_COLUMNS = [
   ['doc', 'VARCHAR NOT NULL'],
 ] as const;
 
-/** DuckDB's vector size: the most rows one data chunk holds. */
-const CHUNK_ROWS = 2048;
-
 /**
- * The fields of an event besides its document, in the order they are packed into one staged
- * string (see STAGE_COLUMNS), with their column in `events` and whether they may be null.
- */
-const PACKED_FIELDS = [
-  ['id', false],
-  ['host', false],
-  ['instance', false],
-  ['module', true],
-  ['kernel', true],
-  ['action', false],
-  ['status', true],
-  ['outcome', false],
-  ['code', true],
-  ['dataset', false],
-  ['os_line', false],
-  ['correlation_id', true],
-  ['parent_id', true],
-  ['message', true],
-  ['file_path', true],
-] as const;
-
-/** The separator of packed fields (ASCII unit separator). */
-const US = '\x1f';
-
-/**
- * The staging table. Each value handed to DuckDB's appender costs a call into the native
- * binding (about 0.4 µs for a short string, whatever its length), which made 16 strings per event
- * the largest cost of a write. So an event is staged as 2 strings and 3 numbers:
- * - `ix`: its position in the batch (`seq` = the seq before the batch + ix + 1);
- * - `ts_ms`: its time, as a DOUBLE (exact for whole milliseconds, no BigInt per row);
- * - `nulls`: bit k set when PACKED_FIELDS[k] is null;
- * - `packed`: the 15 fields joined by US (a null one as ''), split again by DuckDB's vectorized
- *   `string_split`, which costs about 1 µs per event on DuckDB's threads;
- * - `fallback`: for an event one of whose fields contains US itself (never in practice, but
- *   allowed), `packed` is null and the fields come as a JSON array of strings instead;
- * - `doc`: the whole event, `JSON.stringify(event)`.
+ * The staging table: one row per staged text (up to STAGE_ROWS events in the format of
+ * staged-events.ts, as UTF-8 bytes), `base` the position of its first event in the batch.
  */
 const STAGE_COLUMNS = [
-  ['ix', 'INTEGER'],
-  ['ts_ms', 'DOUBLE'],
-  ['nulls', 'INTEGER'],
-  ['packed', 'VARCHAR'],
-  ['fallback', 'VARCHAR'],
-  ['doc', 'VARCHAR'],
+  ['base', 'INTEGER'],
+  ['text', 'BLOB'],
 ] as const;
 
-const STAGE_TYPES: readonly DuckDBType[] = [INTEGER, DOUBLE, INTEGER, VARCHAR, VARCHAR, VARCHAR];
-
-/** Field k of a staged event (f = its field list), null when its bit says so. */
+/** Field k of a staged row: null when its flag says so, else from the packed parts or the JSON list. */
 function fieldSql(k: number): string {
   const [, nullable] = PACKED_FIELDS[k] ?? ['', false];
-  const value = `f[${k + 1}]`;
-  return nullable ? `CASE WHEN (nulls & ${1 << k}) <> 0 THEN NULL ELSE ${value} END` : value;
+  const value = `CASE WHEN j IS NULL THEN p[${k + 4}] ELSE j[${k + 1}] END`;
+  return nullable ? `CASE WHEN (flags & ${1 << k}) <> 0 THEN NULL ELSE ${value} END` : value;
 }
 
 /**
- * The move from staging into `events`: split the packed fields, derive the keys, and skip the ids
- * already stored. $1 is the seq before the batch.
+ * The move from staging into `events`: split the parts into rows and the rows into fields (DuckDB's
+ * vectorized `string_split`, on its own threads), derive the keys, and skip the ids already
+ * stored. $1 is the seq before the batch. `dedupe` also keeps only the first of an id repeated
+ * across parts (within a part the stager already did).
  */
-const INSERT_EVENTS = (() => {
-  const unpacked =
-    'SELECT ix, ts_ms, doc, ' +
+function insertEvents(dedupe: boolean): string {
+  // decode() checks that the bytes are UTF-8.
+  const rows = 'SELECT base, unnest(string_split(decode(text), chr(30))) AS r FROM stage_events';
+  const parts = `SELECT base, string_split(r, chr(31)) AS p FROM (${rows})`;
+  const flagged =
+    `SELECT base + p[1]::INTEGER AS ix, p[2]::BIGINT AS ts_ms, p[3]::INTEGER AS flags, p, ` +
+    `CASE WHEN (p[3]::INTEGER & ${ESCAPED}) <> 0 THEN from_json(p[4], '["VARCHAR"]') END AS j FROM (${parts})`;
+  const fields =
+    'SELECT ix, ts_ms, CASE WHEN j IS NULL THEN p[19] ELSE p[5] END AS doc, ' +
     PACKED_FIELDS.map(([name], k) => `${fieldSql(k)} AS ${name}`).join(', ') +
-    ' FROM (SELECT ix, ts_ms, nulls, doc, CASE WHEN packed IS NULL THEN from_json(fallback, \'["VARCHAR"]\') ' +
-    'ELSE string_split(packed, chr(31)) END AS f FROM stage_events)';
+    ` FROM (${flagged})`;
+  // The key once, for the column and the anti-join.
+  const unpacked = `SELECT *, md5_number(id) AS id_key FROM (${fields})`;
   const columns = [...EVENT_COLUMNS.map(([name]) => name), ...DERIVED_EVENT_COLUMNS.map(([name]) => name)];
   const values = [
-    ...EVENT_COLUMNS.map(([name]) =>
-      name === 'seq' ? '$1 + s.ix + 1' : name === 'ts_ms' ? 's.ts_ms::BIGINT' : `s.${name}`,
-    ),
+    ...EVENT_COLUMNS.map(([name]) => (name === 'seq' ? '$1 + s.ix + 1' : `s.${name}`)),
     ...DERIVED_EVENT_COLUMNS.map(([, , expr]) => expr),
   ];
   return (
     `INSERT INTO events (${columns.join(', ')}) SELECT ${values.join(', ')} FROM (${unpacked}) s ` +
-    'WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id_key = md5_number(s.id))'
+    'WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id_key = s.id_key)' +
+    (dedupe ? ' QUALIFY row_number() OVER (PARTITION BY s.id ORDER BY s.ix) = 1' : '')
   );
-})();
-
-/** A UTF-16 surrogate without its pair: not a character, so not valid UTF-8 either. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** The staged columns of up to CHUNK_ROWS events. */
-interface PreparedChunk {
-  readonly rows: number;
-  readonly columns: DuckDBValue[][];
 }
+const INSERT_EVENTS = insertEvents(false);
+const INSERT_EVENTS_DEDUPE = insertEvents(true);
 
-/** Builds the staged columns outside the write queue, so it overlaps the previous commit. */
-function prepareEventChunks(records: readonly EventRecord[]): PreparedChunk[] {
-  const chunks: PreparedChunk[] = [];
-  for (let start = 0; start < records.length; start += CHUNK_ROWS) {
-    const rows = Math.min(CHUNK_ROWS, records.length - start);
-    const ix = new Array<DuckDBValue>(rows);
-    const ts = new Array<DuckDBValue>(rows);
-    const nulls = new Array<DuckDBValue>(rows);
-    const packed = new Array<DuckDBValue>(rows);
-    const fallback = new Array<DuckDBValue>(rows).fill(null);
-    const doc = new Array<DuckDBValue>(rows);
-    for (let i = 0; i < rows; i++) {
-      const r = records[start + i];
-      if (r === undefined) throw new Error('prepareEventChunks: a hole in the records');
-      ix[i] = start + i;
-      ts[i] = r.tsMs;
-      // In PACKED_FIELDS order.
-      const fields = [r.id, r.host, r.instance, r.module, r.kernel, r.action, r.status, r.outcome, r.code, r.dataset, r.osLine, r.correlationId, r.parentId, r.message, r.filePath];
-      let mask = 0;
-      let clean = true;
-      for (let k = 0; k < fields.length; k++) {
-        const v = fields[k];
-        if (v === null || v === undefined) mask |= 1 << k;
-        else if (v.includes(US)) clean = false;
-      }
-      nulls[i] = mask;
-      if (clean) {
-        packed[i] =
-          r.id + US + r.host + US + r.instance + US + (r.module ?? '') + US + (r.kernel ?? '') + US + r.action + US +
-          (r.status ?? '') + US + r.outcome + US + (r.code ?? '') + US + r.dataset + US + r.osLine + US +
-          (r.correlationId ?? '') + US + (r.parentId ?? '') + US + (r.message ?? '') + US + (r.filePath ?? '');
-      } else {
-        packed[i] = null;
-        // JSON keeps every character; toWellFormed gives a lone surrogate the U+FFFD that the
-        // binding gives it on the packed path.
-        fallback[i] = JSON.stringify(fields.map((v) => (v === null ? null : v.replace(LONE_SURROGATE, '\uFFFD'))));
-      }
-      doc[i] = JSON.stringify(r.event);
+/** Whether an id is in more than one part (then the INSERT must drop the later ones). */
+function repeatsAcrossParts(parts: readonly StagedEvents[]): boolean {
+  if (parts.length < 2) return false;
+  const seen = new Set<string>();
+  for (const part of parts) {
+    const ids: unknown = JSON.parse(part.ids);
+    if (!Array.isArray(ids)) throw new Error('staged events: ids is not a list');
+    for (const id of ids) {
+      if (typeof id !== 'string' || seen.has(id)) return true;
+      seen.add(id);
     }
-    chunks.push({ rows, columns: [ix, ts, nulls, packed, fallback, doc] });
   }
-  return chunks;
+  return false;
 }
 
 function columnsDdl(columns: readonly (readonly [string, string])[]): string {
@@ -363,16 +293,25 @@ export class DuckDbEventStore implements EventStore {
   async writeBatch(events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[]): Promise<WriteResult> {
     this.assertOpen('writeBatch');
     const ingested = this.now().toISOString();
-    const eventRecords: EventRecord[] = [];
+    const staged = stageEvents(events, ingested);
+    if (!staged.ok) return staged;
+    return this.writeStaged([staged.staged], deadLetters, events.length, ingested);
+  }
+
+  /**
+   * `writeBatch` of events already checked and staged (`stageEvents`, e.g. in parse workers), in
+   * parts that are written in order: the same transaction and counts, without the per-event work
+   * on this thread. `received` is how many events the parts had before their repeated ids were
+   * dropped (those count as duplicates).
+   */
+  async writeStaged(
+    parts: readonly StagedEvents[],
+    deadLetters: readonly DeadLetter[],
+    received: number = parts.reduce((n, p) => n + p.rows, 0),
+    ingested: string = this.now().toISOString(),
+  ): Promise<WriteResult> {
+    this.assertOpen('writeBatch');
     const seen = new Set<string>();
-    for (const [i, e] of events.entries()) {
-      const r = toEventRecord(e, i, ingested);
-      if (!r.ok) return r;
-      if (seen.has(r.value.id)) continue;
-      seen.add(r.value.id);
-      eventRecords.push(r.value);
-    }
-    seen.clear();
     const deadRecords: DeadLetterRecord[] = [];
     for (const [i, d] of deadLetters.entries()) {
       const r = toDeadLetterRecord(d, i, ingested);
@@ -381,7 +320,13 @@ export class DuckDbEventStore implements EventStore {
       seen.add(r.value.id);
       deadRecords.push(r.value);
     }
-    const chunks = prepareEventChunks(eventRecords);
+    const insert = repeatsAcrossParts(parts) ? INSERT_EVENTS_DEDUPE : INSERT_EVENTS;
+    const texts: { base: number; text: Uint8Array }[] = [];
+    let rows = 0;
+    for (const part of parts) {
+      part.texts.forEach((text, k) => texts.push({ base: rows + k * STAGE_ROWS, text }));
+      rows += part.rows;
+    }
     return this.writes.run(async () => {
       this.assertOpen('writeBatch');
       const c = this.writer;
@@ -389,10 +334,10 @@ export class DuckDbEventStore implements EventStore {
       try {
         await c.run('BEGIN TRANSACTION');
         let insertedEvents = 0;
-        if (eventRecords.length > 0) {
-          await this.appendEvents(chunks);
-          const r = await c.run(INSERT_EVENTS, [BigInt(seqBefore)], [BIGINT]);
-          this.seq += eventRecords.length;
+        if (rows > 0) {
+          await this.appendEvents(texts);
+          const r = await c.run(insert, [BigInt(seqBefore)], [BIGINT]);
+          this.seq += rows;
           insertedEvents = r.rowsChanged;
           if (insertedEvents > 0) await c.run(INSERT_TRACE_RANGES, [BigInt(seqBefore)], [BIGINT]);
           await c.run('DELETE FROM stage_events');
@@ -407,14 +352,14 @@ export class DuckDbEventStore implements EventStore {
           await c.run('DELETE FROM stage_dead_letters');
         }
         await c.run('COMMIT');
-        const eventCounts: WriteCounts = { inserted: insertedEvents, duplicates: events.length - insertedEvents };
+        const eventCounts: WriteCounts = { inserted: insertedEvents, duplicates: received - insertedEvents };
         const deadCounts: WriteCounts = { inserted: insertedDead, duplicates: deadLetters.length - insertedDead };
         return { ok: true, events: eventCounts, deadLetters: deadCounts };
       } catch (cause) {
         await c.run('ROLLBACK').catch(() => undefined);
         throw new StoreError(
           'PIP_ERR_STORE_WRITE_FAILED',
-          [events.length, deadLetters.length, describeCause(cause)],
+          [received, deadLetters.length, describeCause(cause)],
           {},
           { cause },
         );
@@ -580,10 +525,15 @@ export class DuckDbEventStore implements EventStore {
     });
   }
 
-  async eventsSince(afterSeq: number, limit: number): Promise<SincePage> {
+  async eventsSince(afterSeq: number, limit: number, select?: SinceSelection): Promise<SincePage> {
     this.assertOpen('eventsSince');
     const checked = checkSincePage(afterSeq, limit);
     if (!checked.ok) return checked;
+    if (select !== undefined) {
+      const s = checkSelection(select);
+      if (!s.ok) return s;
+      return this.selectedSince(afterSeq, limit, s.value);
+    }
     const params = new Params();
     const rows = await this.read(
       'eventsSince',
@@ -592,6 +542,41 @@ export class DuckDbEventStore implements EventStore {
     );
     const events = rows.map((row) => ({ seq: toNumber(row[0]), event: parseEventDoc(row[2], row[1]) }));
     return { ok: true, events, lastSeq: events.at(-1)?.seq ?? afterSeq };
+  }
+
+  /**
+   * The selected events of the next `limit`: the window's end from the narrow `seq` column, then
+   * the selection pushed down to SQL over that seq range (zone maps on seq), so that only the
+   * selected documents are read and parsed: the part of following that costs (JSON.parse).
+   */
+  private async selectedSince(afterSeq: number, limit: number, select: CheckedSelection): Promise<SincePage> {
+    const windowParams = new Params();
+    const end = await this.read(
+      'eventsSince',
+      `SELECT max(seq) FROM (SELECT seq FROM events WHERE seq > ${windowParams.int(afterSeq)} ORDER BY seq LIMIT ${windowParams.int(limit)})`,
+      windowParams,
+    );
+    const last = end[0]?.[0];
+    if (last === null || last === undefined) return { ok: true, events: [], lastSeq: afterSeq };
+    const lastSeq = toNumber(last);
+    const params = new Params();
+    const range = `seq > ${params.int(afterSeq)} AND seq <= ${params.int(lastSeq)}`;
+    const chosen = select.anyOf.map((f) => `(${eventWhere(f, params).join(' AND ')})`);
+    for (const { field, filter } of select.firstBy) {
+      const column = GROUP_COLUMN[field];
+      chosen.push(
+        `seq IN (SELECT seq FROM events WHERE ${range} AND ${column} IS NOT NULL AND ${eventWhere(filter, params).join(' AND ')} ` +
+          `QUALIFY row_number() OVER (PARTITION BY ${column} ORDER BY ts_ms, id) = 1)`,
+      );
+    }
+    if (chosen.length === 0) return { ok: true, events: [], lastSeq };
+    const rows = await this.read(
+      'eventsSince',
+      `SELECT seq, id, doc FROM events WHERE ${range} AND (${chosen.join(' OR ')}) ORDER BY seq`,
+      params,
+    );
+    const events = rows.map((row) => ({ seq: toNumber(row[0]), event: parseEventDoc(row[2], row[1]) }));
+    return { ok: true, events, lastSeq };
   }
 
   async stats(): Promise<StoreStats> {
@@ -615,16 +600,14 @@ export class DuckDbEventStore implements EventStore {
     this.instance.closeSync();
   }
 
-  /** Appends prepared chunks to the staging table. */
-  private async appendEvents(chunks: readonly PreparedChunk[]): Promise<void> {
+  /** Appends the staged parts to the staging table; the texts are let go once in DuckDB. */
+  private async appendEvents(texts: { base: number; text: Uint8Array }[]): Promise<void> {
     const appender = await this.writer.createAppender('stage_events', 'main', 'temp');
     try {
-      for (const prepared of chunks) {
-        const chunk = DuckDBDataChunk.create(STAGE_TYPES, prepared.rows);
-        chunk.setColumns(prepared.columns);
-        appender.appendDataChunk(chunk);
-        // The documents are in DuckDB now: let them go while the INSERT and the commit run.
-        prepared.columns.length = 0;
+      for (const t of texts.splice(0)) {
+        appender.appendInteger(t.base);
+        appender.appendBlob(t.text);
+        appender.endRow();
       }
       appender.flushSync();
     } finally {

@@ -189,6 +189,21 @@ export type SincePage = StoreResult<{
   readonly lastSeq: number;
 }>;
 
+/**
+ * What `eventsSince` returns of the events it examines, when not all of them: a follower that
+ * wants few of the events (the alert evaluator: the rules' selectors) reads only those.
+ */
+export interface SinceSelection {
+  /** Events matching any of these filters (an empty list: none of them). */
+  readonly anyOf: readonly EventFilter[];
+  /**
+   * Of the events matching `filter`, only the first in store order (`@timestamp`, then id) of each
+   * value of `field` among the events examined; events without the field are left out. For a
+   * follower that needs the earliest event of each key, not every one.
+   */
+  readonly firstBy?: readonly { readonly field: GroupField; readonly filter: EventFilter }[];
+}
+
 export interface StoreStats {
   readonly events: number;
   readonly deadLetters: number;
@@ -209,8 +224,13 @@ export interface EventStore {
   queryDeadLetters(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetterPage>;
   /** Records that replays turned dead letters into events; `at` is ISO 8601. */
   markReplayed(replays: readonly ReplayMark[], at: string): Promise<ReplayResult>;
-  /** Events in write order after `afterSeq` (0 for the start), at most `limit` (> 0). */
-  eventsSince(afterSeq: number, limit: number): Promise<SincePage>;
+  /**
+   * Events in write order after `afterSeq` (0 for the start), at most `limit` (> 0). With a
+   * `select`ion, the next `limit` events are examined and only the selected ones returned (each
+   * once, in write order); `lastSeq` is then the seq of the last event examined, so that a
+   * follower moves on past events it did not want.
+   */
+  eventsSince(afterSeq: number, limit: number, select?: SinceSelection): Promise<SincePage>;
   stats(): Promise<StoreStats>;
   /** Flushes and releases the store. Idempotent; every other call afterwards throws. */
   close(): Promise<void>;

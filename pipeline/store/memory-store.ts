@@ -18,6 +18,7 @@ import type {
   ReplayMark,
   ReplayResult,
   SincePage,
+  SinceSelection,
   StoreStats,
   TraceResult,
   WriteCounts,
@@ -31,9 +32,11 @@ import {
   checkGroupField,
   checkPage,
   checkReplays,
+  checkSelection,
   checkSincePage,
   encodeCursor,
   type CheckedDeadLetterFilter,
+  type CheckedSelection,
   type CheckedEventFilter,
   type CheckedPage,
 } from './query-input.js';
@@ -46,6 +49,7 @@ import {
   type DeadLetterRecord,
   type EventRecord,
 } from './record.js';
+import { groupKey, matchesEvent, selectExamined } from './selection.js';
 import { buildTrace } from './trace.js';
 
 export interface MemoryStoreOptions {
@@ -193,18 +197,26 @@ export class MemoryEventStore implements EventStore {
     return { ok: true, marked, alreadyReplayed, notFound };
   }
 
-  async eventsSince(afterSeq: number, limit: number): Promise<SincePage> {
+  async eventsSince(afterSeq: number, limit: number, select?: SinceSelection): Promise<SincePage> {
     this.assertOpen('eventsSince');
     const checked = checkSincePage(afterSeq, limit);
     if (!checked.ok) return checked;
-    const out: { seq: number; event: RecoveryEvent }[] = [];
+    let selection: CheckedSelection | null = null;
+    if (select !== undefined) {
+      const s = checkSelection(select);
+      if (!s.ok) return s;
+      selection = s.value;
+    }
+    const examined: { seq: number; record: EventRecord }[] = [];
     // Map iteration is insertion order, which is seq order.
     for (const { seq, record } of this.events.values()) {
       if (seq <= afterSeq) continue;
-      out.push({ seq, event: record.event });
-      if (out.length === limit) break;
+      examined.push({ seq, record });
+      if (examined.length === limit) break;
     }
-    return { ok: true, events: out, lastSeq: out.at(-1)?.seq ?? afterSeq };
+    const lastSeq = examined.at(-1)?.seq ?? afterSeq;
+    if (selection === null) return { ok: true, events: examined.map(({ seq, record }) => ({ seq, event: record.event })), lastSeq };
+    return { ok: true, events: selectExamined(examined, selection), lastSeq };
   }
 
   async stats(): Promise<StoreStats> {
@@ -225,20 +237,6 @@ export class MemoryEventStore implements EventStore {
   private assertOpen(operation: string): void {
     if (this.closed) throw storeError('PIP_ERR_STORE_CLOSED', [operation]);
   }
-}
-
-function matchesEvent(r: EventRecord, f: CheckedEventFilter): boolean {
-  if (f.fromMs !== null && r.tsMs < f.fromMs) return false;
-  if (f.toMs !== null && r.tsMs >= f.toMs) return false;
-  for (const clause of f.equals) {
-    const value = r[clause.field];
-    if (value === null || !clause.values.includes(value)) return false;
-  }
-  if (f.text !== null) {
-    const inMessage = (r.message ?? '').toLowerCase().includes(f.text);
-    if (!inMessage && !(r.filePath ?? '').toLowerCase().includes(f.text)) return false;
-  }
-  return true;
 }
 
 function matchesDeadLetter(d: StoredDeadLetter, f: CheckedDeadLetterFilter): boolean {
@@ -270,10 +268,6 @@ function paginate<T extends { tsMs: number; id: string }>(
   const last = slice.at(-1);
   const nextCursor = end < items.length && last !== undefined ? encodeCursor(last) : null;
   return { items: slice, nextCursor };
-}
-
-function groupKey(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 function compareKeys(a: string | null, b: string | null): number {

@@ -12,6 +12,7 @@ import {
   type OneOrMany,
   type PageRequest,
   type ReplayMark,
+  type SinceSelection,
 } from './event-store.js';
 import { parseTimestamp, type Checked } from './record.js';
 
@@ -248,4 +249,31 @@ export function checkSincePage(afterSeq: number, limit: number): Checked<null> {
 
 function badReplay<T>(which: string, why: string): Checked<T> {
   return { ok: false, error: storeError('PIP_ERR_STORE_BAD_REPLAY', [which, why]) };
+}
+
+export interface CheckedSelection {
+  readonly anyOf: readonly CheckedEventFilter[];
+  readonly firstBy: readonly { readonly field: GroupField; readonly filter: CheckedEventFilter }[];
+}
+
+/** Checks a selection of `eventsSince`: every filter and group field as the other queries do. */
+export function checkSelection(select: SinceSelection): Checked<CheckedSelection> {
+  if (typeof select !== 'object' || select === null || !Array.isArray(select.anyOf)) {
+    return badFilter('select.anyOf', 'it must be a list of filters');
+  }
+  const anyOf: CheckedEventFilter[] = [];
+  for (const filter of select.anyOf) {
+    const f = checkEventFilter(filter);
+    if (!f.ok) return f;
+    anyOf.push(f.value);
+  }
+  const firstBy: { field: GroupField; filter: CheckedEventFilter }[] = [];
+  for (const first of select.firstBy ?? []) {
+    const g = checkGroupField(first.field);
+    if (!g.ok) return g;
+    const f = checkEventFilter(first.filter);
+    if (!f.ok) return f;
+    firstBy.push({ field: g.value, filter: f.value });
+  }
+  return { ok: true, value: { anyOf, firstBy } };
 }

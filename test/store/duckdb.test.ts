@@ -7,6 +7,7 @@ import { DuckDbEventStore, STORE_FILE_NAME } from '../../pipeline/store/duckdb-s
 import { GROUP_FIELDS, type EventStore } from '../../pipeline/store/event-store.js';
 import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
 import type { RecoveryEvent } from '../../parsers/event.js';
+import { STAGE_ROWS, stageEvents } from '../../pipeline/store/staged-events.js';
 import { sampleEvents } from './samples.js';
 import { storeSuite } from './store.suite.js';
 
@@ -170,6 +171,44 @@ describe('DuckDB staging of odd field values', () => {
       for (const cid of new Set(events.map((e) => e.recovery.correlation_id ?? ''))) {
         expect(await duck.trace(cid)).toEqual(await memory.trace(cid));
       }
+    } finally {
+      await duck.close();
+    }
+  });
+
+  it('stores events staged elsewhere (writeStaged, in parts) as writeBatch stores them', async () => {
+    const events = oddEvents();
+    // Many events, so that a part spans several staged texts; ids repeat within and across parts.
+    const many: RecoveryEvent[] = [];
+    for (let k = 0; k < 3 * STAGE_ROWS + 7; k++) {
+      const e = events[k % events.length];
+      const same = events[(k % (2 * STAGE_ROWS)) % events.length];
+      if (e === undefined || same === undefined) throw new Error('no events');
+      many.push({ ...e, event: { ...e.event, id: `${same.event.id}#${k % (2 * STAGE_ROWS)}` } });
+    }
+    const now = (): Date => new Date('2026-11-22T00:00:00Z');
+    const ingested = now().toISOString();
+    const duck = await DuckDbEventStore.open({ dataDir: join(root, 'staged'), threads: 2, now });
+    const memory = new MemoryEventStore({ now });
+    try {
+      const cut = [0, 5, STAGE_ROWS + 3, 2 * STAGE_ROWS + 40, many.length];
+      const parts = cut.slice(1).map((end, i) => {
+        const r = stageEvents(many.slice(cut[i], end), ingested);
+        if (!r.ok) throw r.error;
+        return r.staged;
+      });
+      const w1 = await duck.writeStaged(parts, [], many.length);
+      const w2 = await memory.writeBatch(many, []);
+      expect(w1).toEqual(w2);
+      expect(w1.ok && w1.events.duplicates).toBeGreaterThan(0);
+      const again = await duck.writeStaged(parts, [], many.length);
+      expect(again.ok && again.events).toEqual({ inserted: 0, duplicates: many.length });
+      expect(await duck.queryEvents({}, { limit: 0 })).toEqual(await memory.queryEvents({}, { limit: 0 }));
+      for (const field of GROUP_FIELDS) expect(await duck.countBy(field, {})).toEqual(await memory.countBy(field, {}));
+      // Write order is batch order, as eventsSince shows.
+      const since = await duck.eventsSince(0, 100_000);
+      const firsts = [...new Map(many.map((e) => [e.event.id, e.event.id])).keys()];
+      expect(since.ok && since.events.map((e) => e.event.event.id)).toEqual(firsts);
     } finally {
       await duck.close();
     }

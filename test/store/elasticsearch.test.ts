@@ -63,7 +63,7 @@ describe.skipIf(LIVE === undefined)(
       for (const c of clients) await c.close();
     });
     storeSuite('elasticsearch (live)', {
-      async create(clock) {
+          async create(clock) {
         const prefix = `kintsugi-test-${randomUUID().slice(0, 8)}`;
         prefixes.push(prefix);
         const store = await ElasticsearchEventStore.open({ client: client(), prefix, now: clock });

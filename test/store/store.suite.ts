@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { StoreError } from '../../pipeline/store/errors.js';
-import { streamEventsSince, type EventFilter, type EventStore } from '../../pipeline/store/event-store.js';
+import { streamEventsSince, type EventFilter, type EventStore, type GroupField, type SequencedEvent } from '../../pipeline/store/event-store.js';
+import { compareCodePoints } from '../../pipeline/store/record.js';
 import { encodeCursor } from '../../pipeline/store/query-input.js';
 import { ids, RESTORE_START_ID, sampleDeadLetters, sampleEvents } from './samples.js';
 
@@ -538,6 +539,63 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         expect(await store.eventsSince(after.ok ? after.lastSeq : 0, 100)).toMatchObject({ ok: true, events: [] });
         expect(await errorCode(store.eventsSince(-1, 10))).toBe('PIP_ERR_STORE_BAD_CURSOR');
         expect(await errorCode(store.eventsSince(0, 0))).toBe('PIP_ERR_STORE_BAD_PAGE');
+      });
+
+      it('with a selection, examines the same window and returns only the selected events', async () => {
+        const store = await loaded();
+        const all = await store.eventsSince(0, 1000);
+        if (!all.ok) throw all.error;
+        const hosts = [...new Set(all.events.map((s) => s.event.host.name))];
+        const actions = [...new Set(all.events.map((s) => s.event.event.action))];
+        const [host, otherHost] = hosts;
+        const [, action] = actions;
+        if (host === undefined || otherHost === undefined || action === undefined) throw new Error('samples too uniform');
+        const select = {
+          anyOf: [{ host }, { action, outcome: 'failure' as const }],
+          firstBy: [{ field: 'module' as const, filter: { host: otherHost } }],
+        };
+        const wanted = (window: readonly SequencedEvent[]): number[] => {
+          const chosen = new Set<number>();
+          for (const s of window) {
+            const e = s.event;
+            if (e.host.name === host || (e.event.action === action && e.event.outcome === 'failure')) chosen.add(s.seq);
+          }
+          const first = new Map<string, SequencedEvent>();
+          for (const s of window) {
+            const m = s.event.recovery.module;
+            if (m === undefined || s.event.host.name !== otherHost) continue;
+            const best = first.get(m);
+            const order = (x: SequencedEvent): [number, string] => [Date.parse(x.event['@timestamp']), x.event.event.id];
+            if (best === undefined) first.set(m, s);
+            else {
+              const [a, ai] = order(s);
+              const [b, bi] = order(best);
+              if (a < b || (a === b && compareCodePoints(ai, bi) < 0)) first.set(m, s);
+            }
+          }
+          for (const s of first.values()) chosen.add(s.seq);
+          return window.filter((s) => chosen.has(s.seq)).map((s) => s.seq);
+        };
+        let position = 0;
+        let selectedAny = 0;
+        for (;;) {
+          const plain = await store.eventsSince(position, 7);
+          const picked = await store.eventsSince(position, 7, select);
+          if (!plain.ok || !picked.ok) throw new Error('eventsSince failed');
+          expect(picked.lastSeq).toBe(plain.lastSeq);
+          expect(picked.events.map((s) => s.seq)).toEqual(wanted(plain.events));
+          expect(picked.events).toEqual(plain.events.filter((s) => picked.events.some((p) => p.seq === s.seq)));
+          selectedAny += picked.events.length;
+          if (plain.events.length === 0) break;
+          position = plain.lastSeq;
+        }
+        expect(selectedAny).toBeGreaterThan(0);
+        expect(selectedAny).toBeLessThan(all.events.length);
+        expect(await store.eventsSince(0, 100, { anyOf: [] })).toMatchObject({ ok: true, events: [], lastSeq: all.lastSeq });
+        expect(await errorCode(store.eventsSince(0, 10, { anyOf: [{ host: [] }] }))).toBe('PIP_ERR_STORE_BAD_FILTER');
+        expect(await errorCode(store.eventsSince(0, 10, { anyOf: [], firstBy: [{ field: 'message' as GroupField, filter: {} }] }))).toBe(
+          'PIP_ERR_STORE_BAD_GROUP_FIELD',
+        );
       });
     });
 

@@ -27,6 +27,7 @@ import type {
   ReplayMark,
   ReplayResult,
   SincePage,
+  SinceSelection,
   StoreStats,
   TraceResult,
   WriteResult,
@@ -38,11 +39,14 @@ import {
   checkGroupField,
   checkPage,
   checkReplays,
+  checkSelection,
   checkSincePage,
   encodeCursor,
   type CheckedPage,
+  type CheckedSelection,
 } from '../query-input.js';
 import { compareCodePoints, toDeadLetterRecord, toEventRecord, type DeadLetterRecord, type EventRecord } from '../record.js';
+import { selectExamined } from '../selection.js';
 import { buildTrace } from '../trace.js';
 import { BulkWriter, type BulkAction, type BulkOptions, type ItemOutcome } from './bulk-writer.js';
 import { Cluster, isObject, type ClusterOptions, type Hit } from './cluster.js';
@@ -314,10 +318,16 @@ export class ElasticsearchEventStore implements EventStore {
     };
   }
 
-  async eventsSince(afterSeq: number, limit: number): Promise<SincePage> {
+  async eventsSince(afterSeq: number, limit: number, select?: SinceSelection): Promise<SincePage> {
     this.assertOpen('eventsSince');
     const checked = checkSincePage(afterSeq, limit);
     if (!checked.ok) return checked;
+    let selection: CheckedSelection | null = null;
+    if (select !== undefined) {
+      const s = checkSelection(select);
+      if (!s.ok) return s;
+      selection = s.value;
+    }
     const found = await this.cluster.search({
       index: this.eventsAlias,
       query: { range: { [SEQ_FIELD]: { gt: afterSeq } } },
@@ -327,7 +337,16 @@ export class ElasticsearchEventStore implements EventStore {
       source: WITHOUT_STORE_FIELDS,
     });
     const events = found.hits.map((h) => ({ seq: seqOf(h), event: eventOf(h) }));
-    return { ok: true, events, lastSeq: events.at(-1)?.seq ?? afterSeq };
+    const lastSeq = events.at(-1)?.seq ?? afterSeq;
+    if (selection === null) return { ok: true, events, lastSeq };
+    // The selection applies to the window examined, as in every store: fetched here, chosen in memory.
+    const examined: { seq: number; record: EventRecord }[] = [];
+    for (const [i, { seq, event }] of events.entries()) {
+      const record = toEventRecord(event, i, event.event.ingested ?? '');
+      if (!record.ok) throw storeError('PIP_ERR_STORE_CORRUPT_DOCUMENT', [event.event.id, 'event', record.error.message]);
+      examined.push({ seq, record: record.value });
+    }
+    return { ok: true, events: selectExamined(examined, selection), lastSeq };
   }
 
   async stats(): Promise<StoreStats> {
