@@ -1,8 +1,8 @@
 /**
  * PLANNED — what the dashboards show before anything produces it. Each entry is a metric or an
  * event action that a named, not yet built part of Kintsugi will export (none today: every
- * metric the dashboards query is exported). Also the event actions the dashboards query: of the specs (SPEC_ACTIONS)
- * and of the restore runner's own vocabulary (RUNNER_ACTIONS). Panels that use
+ * metric the dashboards query is exported). Also the event actions the dashboards query: of the
+ * specs (SPEC_ACTIONS) and of the restore runner's own vocabulary (RUNNER_ACTIONS). Panels that use
  * one say so in their description ("planned: ..."), and test/dashboards checks that every metric
  * and action a panel queries is either exported today (pipeline/telemetry/metrics.ts, the event
  * schema) or listed here. When a part ships one of these, move it to its real catalogue and delete
