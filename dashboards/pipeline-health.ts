@@ -1,10 +1,9 @@
 /**
- * Pipeline health: Kintsugi's own metrics (pipeline/telemetry/metrics.ts; planned ones from
- * planned.ts) and its dead-letter index.
+ * Pipeline health: Kintsugi's own metrics (pipeline/telemetry/metrics.ts) and its dead-letter
+ * index.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { exposedName } from '../pipeline/telemetry/metrics.js';
-import { plannedExposedName } from './planned.js';
 import { kintsugiDashboard, labelVariable, row, timeseries } from './panels.js';
 import { bucket, esQuery, metric, promQuery } from './queries.js';
 
@@ -17,8 +16,8 @@ export function pipelineHealth(): Dashboard {
   const storeWrite = exposedName('storeWrite');
   const alertChanges = exposedName('alertChanges');
   const authDenied = exposedName('authDenied');
-  const consumerLag = plannedExposedName('kafkaConsumerLag');
-  const alertLatency = plannedExposedName('alertLatency');
+  const alertLatency = exposedName('alertLatency');
+  const consumerLag = exposedName('kafkaConsumerLag');
   const sel = '{instance=~"$process"}';
   return kintsugiDashboard(PIPELINE_UID, 'Kintsugi / Pipeline health', "Kintsugi's own health: ingest rate, lag, dead letters, store write latency, alert latency.")
     .withVariable(labelVariable('process', 'Kintsugi process', stored, 'instance'))
@@ -40,7 +39,7 @@ export function pipelineHealth(): Dashboard {
       timeseries({
         id: 2,
         title: 'Consumer lag',
-        description: `Kafka transport: messages past the consumer group's committed offset, by topic (planned: ${consumerLag}, Kafka transport).`,
+        description: `Kafka transport: messages past the consumer group's committed offset, by topic (${consumerLag}, as each worker's last batch knew it).`,
         source: 'metrics',
         unit: 'short',
         targets: [promQuery(`sum by (topic) (${consumerLag}${sel})`, '{{topic}}')],
@@ -101,7 +100,7 @@ export function pipelineHealth(): Dashboard {
       timeseries({
         id: 7,
         title: 'Alert latency',
-        description: `Time from an event's commit to its alert: median and 99th percentile (planned: ${alertLatency}, rules engine).`,
+        description: `Time from an event's commit to its alert: median and 99th percentile (${alertLatency}; alert changes made by time alone are not counted).`,
         source: 'metrics',
         unit: 's',
         targets: [

@@ -1,7 +1,8 @@
 /**
  * PLANNED — what the dashboards show before anything produces it. Each entry is a metric or an
- * event action that a named, not yet built part of Kintsugi will export (the restore runner of
- * issue 5, the Kafka transport of issue 6, the rules engine's latency histogram). Panels that use
+ * event action that a named, not yet built part of Kintsugi will export (none today: every
+ * metric the dashboards query is exported). Also the event actions the dashboards query: of the
+ * specs (SPEC_ACTIONS) and of the restore runner's own vocabulary (RUNNER_ACTIONS). Panels that use
  * one say so in their description ("planned: ..."), and test/dashboards checks that every metric
  * and action a panel queries is either exported today (pipeline/telemetry/metrics.ts, the event
  * schema) or listed here. When a part ships one of these, move it to its real catalogue and delete
@@ -18,48 +19,7 @@ export interface PlannedMetric {
   readonly exporter: string;
 }
 
-export const PLANNED_METRICS = {
-  restoreWrittenBytes: {
-    name: 'kintsugi_restore_written_bytes',
-    type: 'counter',
-    unit: 'bytes',
-    help: 'bytes a restore wrote to its target, by restore mode (full, incremental, delta, file)',
-    labels: ['mode'],
-    exporter: 'restore-runner (issue 5: job runner)',
-  },
-  restoreApprovalsPending: {
-    name: 'kintsugi_restore_approvals_pending',
-    type: 'gauge',
-    unit: '',
-    help: 'restore jobs waiting for an approval the recovery policy requires',
-    labels: [],
-    exporter: 'restore-runner (issue 5: job queue)',
-  },
-  prefetchChunkReads: {
-    name: 'kintsugi_prefetch_chunk_reads',
-    type: 'counter',
-    unit: '',
-    help: 'chunks a restore read, by where from: result="hit" (the warm prefetch cache) or "miss" (the repository)',
-    labels: ['result'],
-    exporter: 'restore-runner (issue 5: prefetch)',
-  },
-  kafkaConsumerLag: {
-    name: 'kintsugi_kafka_consumer_lag_messages',
-    type: 'gauge',
-    unit: 'messages',
-    help: 'messages in a partition past the consumer group committed offset, by topic and partition',
-    labels: ['topic', 'partition'],
-    exporter: 'pipeline Kafka transport (issue 6)',
-  },
-  alertLatency: {
-    name: 'kintsugi_alert_latency_seconds',
-    type: 'histogram',
-    unit: 's',
-    help: 'time from the commit of the event that fired or updated an alert to the alert being stored, by rule',
-    labels: ['rule'],
-    exporter: 'pipeline rules engine (issue 5 benchmark figure, exported as a metric)',
-  },
-} as const satisfies Record<string, PlannedMetric>;
+export const PLANNED_METRICS = {} as const satisfies Record<string, PlannedMetric>;
 
 export type PlannedMetricKey = keyof typeof PLANNED_METRICS;
 
@@ -76,15 +36,26 @@ export interface PlannedAction {
   readonly exporter: string;
 }
 
-/** Event actions (`event.action`) that no spec names yet. Their fields are in the schema. */
-export const PLANNED_ACTIONS = {
+/** Event actions (`event.action`) that no spec names and nothing emits yet. Their fields are in the schema. */
+export const PLANNED_ACTIONS = {} as const satisfies Record<string, PlannedAction>;
+
+export interface RunnerAction {
+  readonly action: string;
+  /** The fields the dashboards query (test/restore-runner/drill checks each is in the parsed event). */
+  readonly fields: readonly string[];
+  readonly meaning: string;
+  readonly emitter: string;
+}
+
+/** Event actions the restore runner emits that no spec names (its own OPS 4.2 v2 vocabulary). */
+export const RUNNER_ACTIONS = {
   drillEnd: {
     action: 'drill.end',
     fields: ['event.outcome', 'event.duration', 'host.name', 'recovery.instance', 'recovery.snapshot'],
     meaning: 'a drill (restore of the newest snapshot into a scratch place, verified) ended; event.duration is the measured recovery time',
-    exporter: 'restore-runner (issue 5: `kintsugi drill`)',
+    emitter: 'restore-runner/drill/drill.ts (`kintsugi drill`)',
   },
-} as const satisfies Record<string, PlannedAction>;
+} as const satisfies Record<string, RunnerAction>;
 
 /**
  * Event actions the dashboards query that the specs define (../shared/spec/ops-4.2.md

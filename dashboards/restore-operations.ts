@@ -1,11 +1,10 @@
 /**
  * Restore operations: what the restore runner did (its OPS 4.2 v2 events in the events index)
- * and its own metrics. Several panels use planned metrics and actions (planned.ts): they stay
- * empty until the restore runner exports them, and say so in their description.
+ * and its own metrics (pipeline/telemetry/metrics.ts).
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { exposedName } from '../pipeline/telemetry/metrics.js';
-import { PLANNED_ACTIONS, plannedExposedName, SPEC_ACTIONS } from './planned.js';
+import { RUNNER_ACTIONS, SPEC_ACTIONS } from './planned.js';
 import { kintsugiDashboard, row, stat, table, termsVariable, timeseries } from './panels.js';
 import { bucket, byVariable, esQuery, metric, promQuery, term } from './queries.js';
 
@@ -14,12 +13,12 @@ export const RESTORE_UID = 'kintsugi-restore-operations';
 const HOST = [byVariable('host.name', 'host'), byVariable('recovery.instance', 'instance')];
 
 export function restoreOperations(): Dashboard {
-  const written = plannedExposedName('restoreWrittenBytes');
-  const pending = plannedExposedName('restoreApprovalsPending');
-  const prefetch = plannedExposedName('prefetchChunkReads');
   const restores = exposedName('restores');
   const restoreDuration = exposedName('restoreDuration');
   const active = exposedName('restoreJobsActive');
+  const written = exposedName('restoreWrittenBytes');
+  const pending = exposedName('restoreApprovalsPending');
+  const prefetch = exposedName('prefetchChunkReads');
   return kintsugiDashboard(RESTORE_UID, 'Kintsugi / Restore operations', 'What the restore runner did: restores and their outcome, duration and bytes, approvals, drills and measured recovery times, prefetch.')
     .withVariable(termsVariable('host', 'Host', 'events', 'host.name'))
     .withVariable(termsVariable('instance', 'Instance', 'events', 'recovery.instance'))
@@ -51,7 +50,7 @@ export function restoreOperations(): Dashboard {
         {
           id: 3,
           title: 'Bytes written by restore mode',
-          description: `Bytes restores wrote to their targets, by mode (planned: ${written}, restore runner).`,
+          description: `Bytes restores wrote to their targets, by mode (${written}, restore runner).`,
           source: 'metrics',
           unit: 'bytes',
           targets: [promQuery(`sum by (mode) (increase(${written}[$__rate_interval]))`, '{{mode}}')],
@@ -83,7 +82,7 @@ export function restoreOperations(): Dashboard {
       stat({
         id: 5,
         title: 'Pending approvals',
-        description: `Restore jobs waiting for an approval the recovery policy requires (planned: ${pending}, restore runner).`,
+        description: `Restore jobs waiting for an approval the recovery policy requires (${pending}, restore runner).`,
         source: 'metrics',
         targets: [promQuery(`sum(${pending})`, 'pending')],
       }),
@@ -92,7 +91,7 @@ export function restoreOperations(): Dashboard {
       stat({
         id: 6,
         title: 'Prefetch hit rate',
-        description: `Share of chunks restores read from the warm prefetch cache rather than the repository (planned: ${prefetch}, restore runner).`,
+        description: `Share of chunks restores read from the warm prefetch cache rather than the repository (${prefetch}, restore runner jobs of tree instances).`,
         source: 'metrics',
         unit: 'percentunit',
         targets: [promQuery(`sum(rate(${prefetch}{result="hit"}[$__rate_interval])) / sum(rate(${prefetch}[$__rate_interval]))`, 'hit rate')],
@@ -103,10 +102,10 @@ export function restoreOperations(): Dashboard {
         {
           id: 7,
           title: 'Drill results',
-          description: `Drills by event.outcome (planned action: ${PLANNED_ACTIONS.drillEnd.action}, kintsugi drill).`,
+          description: `Drills by event.outcome (${RUNNER_ACTIONS.drillEnd.action} events of kintsugi drill).`,
           source: 'events',
           w: 12,
-          targets: [esQuery('events', { query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
+          targets: [esQuery('events', { query: [...HOST, term('event.action', RUNNER_ACTIONS.drillEnd.action)], metrics: [metric.count()], buckets: [bucket.terms('event.outcome', '2', 3), bucket.time('3')] })],
         },
         { stacked: true, bars: true },
       ),
@@ -115,13 +114,13 @@ export function restoreOperations(): Dashboard {
       table({
         id: 8,
         title: 'Measured recovery times',
-        description: `Recovery time measured by drills (event.duration of ${PLANNED_ACTIONS.drillEnd.action}, planned), per host and instance: worst and median.`,
+        description: `Recovery time measured by drills (event.duration of ${RUNNER_ACTIONS.drillEnd.action}), per host and instance: worst and median.`,
         source: 'events',
         unit: 'ns',
         w: 24,
         targets: [
           esQuery('events', {
-            query: [...HOST, term('event.action', PLANNED_ACTIONS.drillEnd.action)],
+            query: [...HOST, term('event.action', RUNNER_ACTIONS.drillEnd.action)],
             metrics: [metric.max('event.duration', '1'), metric.percentiles('event.duration', ['50'], '2')],
             buckets: [bucket.terms('host.name', '3', 100), bucket.terms('recovery.instance', '4', 10)],
           }),

@@ -132,7 +132,7 @@ export class Service {
     this.store = store;
     // Alerts: their own file (alerts.duckdb) or index; the evaluator follows the committed events.
     this.alerts = es?.alerts ?? (await DuckDbAlertStore.open({ dataDir: data }));
-    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log);
+    const runner = attachRunner(this.config.restores, data, store, this.alerts, this.log, instruments);
     this.runner = runner;
     this.snapshots = attachScheduler(this.config.restores, data, this.log);
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
@@ -143,6 +143,7 @@ export class Service {
           .onAlertChanges(changes)
           .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
       },
+      onLatency: (rule, seconds) => instruments.alertLatency.record(seconds, { rule }),
     });
     const checkpoints = await CheckpointStore.open(join(data, CHECKPOINT_FILE));
     const sink = new StoreSink(store, this.telemetry.instruments);

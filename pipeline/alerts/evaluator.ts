@@ -33,6 +33,14 @@ export interface EvaluatorOptions {
   readonly log?: Log;
   /** Told of every change once it is stored (the runner's hook, the benchmark's probe). */
   readonly onChanges?: (changes: readonly AlertChange[]) => void;
+  /**
+   * Told, for each stored change that new events made, the seconds from the commit of the newest
+   * of them (its `event.ingested`, set by the store as it writes the batch) to the change being
+   * stored (`kintsugi_alert_latency_seconds`). Changes that time alone made (an absence due, a
+   * window passed) have no such event and are not told, nor are those of an alert past its first
+   * 100 events (`related_event_ids` holds no more).
+   */
+  readonly onLatency?: (rule: string, seconds: number) => void;
 }
 
 /** Key fields that are also a GroupField and an EventFilter field (single-field known keys). */
@@ -77,6 +85,10 @@ export class AlertEvaluator {
   private lastCheckpointWrite = -Infinity;
   private lastEvaluation = -Infinity;
   private checkpointed = 0;
+  /** Events read and not yet evaluated: `event.id` -> commit time (ms), for onLatency. */
+  private readonly unevaluated = new Map<string, number>();
+  /** When the last read that caught up with the store began: what it did not see was committed later. */
+  private caughtUpAtMs = -Infinity;
 
   constructor(
     private readonly events: EventStore,
@@ -97,6 +109,7 @@ export class AlertEvaluator {
   /** Rebuilds the state from both stores (see the header). Called by start(); public for tests. */
   async rebuild(): Promise<void> {
     this.ready = false;
+    this.unevaluated.clear();
     this.seq = await this.alerts.checkpoint();
     this.checkpointed = this.seq;
     if (this.seq === 0) {
@@ -144,13 +157,16 @@ export class AlertEvaluator {
     const pageSize = this.options.pageSize ?? 10_000;
     const all: AlertChange[] = [];
     for (;;) {
+      const askedMs = Date.now();
       // Only the events the rules select are read (and parsed): most are not.
       const page = await this.events.eventsSince(this.seq, pageSize, this.selection);
       if (!page.ok) throw page.error;
       const batch: RecoveryEvent[] = page.events.map((e) => e.event);
       this.engine.ingest(batch);
+      if (this.options.onLatency !== undefined) this.noteCommits(batch);
       // Fewer than a page examined (seqs have gaps, so their span counts at least as many).
       const caughtUp = page.lastSeq - this.seq < pageSize;
+      if (caughtUp) this.caughtUpAtMs = askedMs;
       const sinceLast = performance.now() - this.lastEvaluation;
       // Behind a backlog (a batch import), evaluate once caught up, or at least every second:
       // fewer answers that the next page's events would change.
@@ -174,6 +190,7 @@ export class AlertEvaluator {
           this.options.onChanges?.(changes);
           all.push(...changes);
         }
+        this.tellLatency(changes);
       }
       this.seq = page.lastSeq;
       if (caughtUp) return all;
@@ -226,6 +243,33 @@ export class AlertEvaluator {
     this.checkpointed = this.seq;
     this.lastCheckpointWrite = performance.now();
     if (changes.length > 0) this.options.onChanges?.(changes);
+    this.tellLatency(changes);
+  }
+
+  /**
+   * The commit time of each event read: its `event.ingested`, kept between the last read that
+   * caught up (the event was not there yet) and now, since a document imported with an old
+   * `event.ingested` keeps it; without one, now.
+   */
+  private noteCommits(batch: readonly RecoveryEvent[]): void {
+    const readMs = Date.now();
+    for (const e of batch) {
+      const ms = e.event.ingested !== undefined ? Date.parse(e.event.ingested) : NaN;
+      this.unevaluated.set(e.event.id, Number.isFinite(ms) ? Math.min(readMs, Math.max(this.caughtUpAtMs, ms)) : readMs);
+    }
+  }
+
+  /** The latency of each stored change from the newest new event behind it; then forgets them. */
+  private tellLatency(changes: readonly AlertChange[]): void {
+    const tell = this.options.onLatency;
+    if (tell === undefined) return;
+    const storedMs = Date.now();
+    for (const c of changes) {
+      let newest = -Infinity;
+      for (const id of c.alert.recovery.alert.related_event_ids) newest = Math.max(newest, this.unevaluated.get(id) ?? -Infinity);
+      if (newest > -Infinity) tell(c.alert.rule.id, Math.max(0, storedMs - newest) / 1000);
+    }
+    this.unevaluated.clear();
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FastifyOtel from '@fastify/otel';
-import { metrics, type Counter, type Histogram, type ObservableGauge, type UpDownCounter } from '@opentelemetry/api';
+import { metrics, type Counter, type Meter, type Histogram, type ObservableGauge, type UpDownCounter } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -20,7 +20,11 @@ export interface Instruments {
   readonly deadLetters: Counter;
   readonly storeWrite: Histogram;
   readonly followerLag: ObservableGauge;
+  /** The Kafka workers: observes each partition's lag, with {topic, partition}. */
+  readonly kafkaConsumerLag: ObservableGauge;
   readonly alertChanges: Counter;
+  /** Seconds from an event's commit to the alert change it made being stored, with {rule}. */
+  readonly alertLatency: Histogram;
   readonly authDenied: Counter;
   /** For the restore runner: add 1 with {outcome} when a job ends. */
   readonly restores: Counter;
@@ -28,6 +32,12 @@ export interface Instruments {
   readonly restoreDuration: Histogram;
   /** For the restore runner: +1 when a job starts, -1 when it ends. */
   readonly restoreJobsActive: UpDownCounter;
+  /** For the restore runner: bytes a restore wrote, with {mode}. */
+  readonly restoreWrittenBytes: Counter;
+  /** For the restore runner: observes the jobs awaiting an approval. */
+  readonly restoreApprovalsPending: ObservableGauge;
+  /** For the restore runner: each blob a tree restore read, with {result: hit|miss}. */
+  readonly prefetchChunkReads: Counter;
 }
 
 export interface OtlpOptions {
@@ -77,20 +87,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     instrumentations: [new FastifyOtel.FastifyOtelInstrumentation({ registerOnInitialization: true }), new KafkaJsInstrumentation()],
   });
   sdk.start();
-  const meter = metrics.getMeter('kintsugi');
-  const counter = (k: 'eventsStored' | 'deadLetters' | 'alertChanges' | 'authDenied' | 'restores') => meter.createCounter(METRICS[k].name, { description: METRICS[k].help });
-  const histogram = (k: 'storeWrite' | 'restoreDuration') => meter.createHistogram(METRICS[k].name, { description: METRICS[k].help, unit: METRICS[k].unit });
-  const instruments: Instruments = {
-    eventsStored: counter('eventsStored'),
-    deadLetters: counter('deadLetters'),
-    storeWrite: histogram('storeWrite'),
-    followerLag: meter.createObservableGauge(METRICS.followerLag.name, { description: METRICS.followerLag.help }),
-    alertChanges: counter('alertChanges'),
-    authDenied: counter('authDenied'),
-    restores: counter('restores'),
-    restoreDuration: histogram('restoreDuration'),
-    restoreJobsActive: meter.createUpDownCounter(METRICS.restoreJobsActive.name, { description: METRICS.restoreJobsActive.help }),
-  };
+  const instruments = makeInstruments(metrics.getMeter('kintsugi'));
   return {
     instruments,
     serveMetrics: (request, response) => exporter.getMetricsRequestHandler(request, response),
@@ -98,5 +95,28 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       await Promise.all([...spanProcessors.map((p) => p.forceFlush()), ...metricReaders.slice(1).map((r) => r.forceFlush())]);
     },
     shutdown: () => sdk.shutdown(),
+  };
+}
+
+/** The catalogue's instruments on a meter (the SDK's global one; tests: a meter provider of their own). */
+export function makeInstruments(meter: Meter): Instruments {
+  const counter = (k: 'eventsStored' | 'deadLetters' | 'alertChanges' | 'authDenied' | 'restores' | 'restoreWrittenBytes' | 'prefetchChunkReads') => meter.createCounter(METRICS[k].name, { description: METRICS[k].help });
+  const histogram = (k: 'storeWrite' | 'restoreDuration') => meter.createHistogram(METRICS[k].name, { description: METRICS[k].help, unit: METRICS[k].unit });
+  return {
+    eventsStored: counter('eventsStored'),
+    deadLetters: counter('deadLetters'),
+    storeWrite: histogram('storeWrite'),
+    followerLag: meter.createObservableGauge(METRICS.followerLag.name, { description: METRICS.followerLag.help }),
+    kafkaConsumerLag: meter.createObservableGauge(METRICS.kafkaConsumerLag.name, { description: METRICS.kafkaConsumerLag.help }),
+    alertChanges: counter('alertChanges'),
+    // Seconds around the 1 s target: the SDK's default buckets (0, 5, 10, 25...) would put every one in the first.
+    alertLatency: meter.createHistogram(METRICS.alertLatency.name, { description: METRICS.alertLatency.help, unit: METRICS.alertLatency.unit, advice: { explicitBucketBoundaries: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] } }),
+    authDenied: counter('authDenied'),
+    restores: counter('restores'),
+    restoreDuration: histogram('restoreDuration'),
+    restoreJobsActive: meter.createUpDownCounter(METRICS.restoreJobsActive.name, { description: METRICS.restoreJobsActive.help }),
+    restoreWrittenBytes: counter('restoreWrittenBytes'),
+    prefetchChunkReads: counter('prefetchChunkReads'),
+    restoreApprovalsPending: meter.createObservableGauge(METRICS.restoreApprovalsPending.name, { description: METRICS.restoreApprovalsPending.help }),
   };
 }

@@ -13,6 +13,7 @@ import { StoreSink } from '../store-sink.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Instruments } from '../telemetry/telemetry.js';
 import { ensureTopics, kafkaClient } from './client.js';
+import { ConsumerLag } from './consumer-lag.js';
 import { TransportError } from './errors.js';
 import type { KafkaSettings } from './settings.js';
 import { decodeMessage, HEADER_WIRE, WIRE_VERSION } from './wire.js';
@@ -32,6 +33,7 @@ export class KafkaWorkers {
   private stopping: Promise<void> | null = null;
   private records = 0;
   private deadLetters = 0;
+  private readonly lag: ConsumerLag<Consumer>;
 
   constructor(
     private readonly settings: KafkaSettings,
@@ -41,6 +43,7 @@ export class KafkaWorkers {
   ) {
     this.kafka = kafkaClient(settings, log);
     this.sink = new StoreSink(store, instruments);
+    this.lag = new ConsumerLag(instruments?.kafkaConsumerLag);
   }
 
   get totals(): WorkerTotals {
@@ -61,6 +64,7 @@ export class KafkaWorkers {
     for (let i = 0; i < s.workers; i++) {
       const consumer = this.kafka.consumer({ groupId: s.groupId, sessionTimeout: s.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(s.sessionTimeoutMs / 10)), allowAutoTopicCreation: true });
       this.consumers.push(consumer);
+      consumer.on(consumer.events.GROUP_JOIN, () => this.lag.forget(consumer));
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: [s.topics.events, s.topics.ops], fromBeginning: true });
@@ -94,7 +98,9 @@ export class KafkaWorkers {
     // 3. only then the offset: a crash before this line redelivers, a crash after loses nothing.
     const last = batch.lastOffset();
     resolveOffset(last);
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    const next = BigInt(last) + 1n;
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+    this.lag.committed(consumer, batch.topic, batch.partition, batch.highWatermark, next);
     this.records += items.length;
     await heartbeat();
   }
@@ -107,6 +113,7 @@ export class KafkaWorkers {
     this.stopping ??= (async () => {
       await Promise.all(this.consumers.map((c) => c.disconnect().catch((err: unknown) => this.log.warn({ err: String(err) }, 'kafka consumer did not leave cleanly'))));
       await this.producer?.disconnect().catch(() => undefined);
+      this.lag.close();
       this.log.info(this.totals, 'kafka workers stopped');
     })();
     return this.stopping;

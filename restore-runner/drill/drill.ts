@@ -2,7 +2,7 @@
  * A recovery drill: restore the newest snapshot of an instance into a scratch place, verify what
  * was written against the snapshot independently of the restore's own read-back, and record the
  * time from start to verified copy — the recovery time objective, measured — as `drill.start` /
- * `drill.end` events (dashboards/planned.ts charts `drill.end`'s duration). The instance itself is
+ * `drill.end` events (dashboards/restore-operations.ts charts `drill.end`'s duration). The instance itself is
  * never written.
  */
 import { mkdirSync, rmSync } from 'node:fs';

@@ -14,7 +14,7 @@ import { loadInstanceMap } from '../instances/load.js';
 import type { Hold } from '../recovery-policy/decide.js';
 import { loadPolicy } from '../recovery-policy/load.js';
 import { BUILT_IN_POLICY } from '../recovery-policy/policy.js';
-import { RestoreRunner, type DamageReport } from './runner.js';
+import { RestoreRunner, type DamageReport, type RunnerInstruments } from './runner.js';
 
 export interface RestoresConfig {
   readonly policy?: string;
@@ -58,7 +58,7 @@ export async function holdsFromStore(alerts: AlertStore): Promise<Hold[]> {
   return page.alerts.filter((a) => a.recovery.alert.hold_automated_restores).map((a) => ({ alertId: a.event.id, rule: a.rule.id, module: a.recovery.module ?? null }));
 }
 
-export function attachRunner(config: RestoresConfig | undefined, dataDir: string, store: EventStore, alerts: AlertStore, log: Log): RestoreRunner {
+export function attachRunner(config: RestoresConfig | undefined, dataDir: string, store: EventStore, alerts: AlertStore, log: Log, instruments?: RunnerInstruments): RestoreRunner {
   const rules = config?.rules ?? ['recurring-module-corruption'];
   return new RestoreRunner({
     dataDir,
@@ -70,5 +70,6 @@ export function attachRunner(config: RestoresConfig | undefined, dataDir: string
     openAlerts: async () => (await alerts.query({ status: ['open'], rule: [...rules] }, { limit: 0 })).alerts,
     restoreRules: rules,
     log,
+    ...(instruments !== undefined ? { instruments } : {}),
   });
 }

@@ -10,17 +10,20 @@
  * job's `restore.start` and `restore.end` are fixed in the job file before the first is written,
  * so a resumed job writes the same events again and the store keeps one of each.
  */
+import type { ObservableCallback } from '@opentelemetry/api';
 import type { Log } from '../../collectors/source.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
 import type { AlertChange } from '../../pipeline/rules/engine.js';
+import type { Instruments } from '../../pipeline/telemetry/telemetry.js';
 import { isRstError } from '../errors.js';
 import type { RunnerEvent, RunnerEventLog } from '../events/event-log.js';
 import { ulid } from '../events/ulid.js';
 import { findInstance, requireInstance, type Instance, type InstanceMap } from '../instances/map.js';
 import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
 import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
+import type { LocalChunks } from '../repository/blob-reader.js';
 import { restore } from '../restore/restore.js';
-import { ChunkCache } from '../prefetch/cache.js';
+import { ChunkCache, countedReads } from '../prefetch/cache.js';
 import { JobError } from './errors.js';
 import { gatherFacts, sha256OfFile } from './instance-facts.js';
 import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobState } from './job.js';
@@ -50,7 +53,14 @@ export interface RunnerOptions {
   readonly now?: () => number;
   /** How often waiting jobs are re-decided (default 500 ms). */
   readonly pollIntervalMs?: number;
+  /** The service's instruments (pipeline/telemetry/metrics.ts) the runner records its jobs with. */
+  readonly instruments?: RunnerInstruments;
 }
+
+export type RunnerInstruments = Pick<Instruments, 'restores' | 'restoreDuration' | 'restoreJobsActive' | 'restoreWrittenBytes' | 'restoreApprovalsPending' | 'prefetchChunkReads'>;
+
+/** The catalogue's outcome of a job that ended (kintsugi_restores). */
+const OUTCOME_OF: Partial<Record<JobState, string>> = { succeeded: 'success', failed: 'failure', cancelled: 'cancelled' };
 
 export interface RestoreRequest {
   readonly host: string;
@@ -104,12 +114,30 @@ export class RestoreRunner {
   private timer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly observePending: ObservableCallback;
 
   constructor(private readonly options: RunnerOptions) {
     this.store = new JobStore(options.dataDir);
     this.now = options.now ?? Date.now;
     this.log = options.log;
     this.restoreRules = new Set(options.restoreRules ?? ['recurring-module-corruption']);
+    this.observePending = (result) => result.observe(this.store.all().filter((j) => j.state === 'awaiting-approval').length);
+    options.instruments?.restoreApprovalsPending.addCallback(this.observePending);
+  }
+
+  /** The prefetch cache a tree restore reads first, its reads counted (kintsugi_prefetch_chunk_reads). */
+  private chunkCache(repositoryId: string): LocalChunks {
+    const cache = ChunkCache.open(this.options.dataDir, repositoryId);
+    const reads = this.options.instruments?.prefetchChunkReads;
+    return reads === undefined ? cache : countedReads(cache, (result) => reads.add(1, { result }));
+  }
+
+  /** A job ended (kintsugi_restores; the duration only of jobs that ran). */
+  private recordEnd(job: Job): void {
+    const outcome = OUTCOME_OF[job.state];
+    if (outcome === undefined || this.options.instruments === undefined) return;
+    this.options.instruments.restores.add(1, { outcome });
+    if (job.events !== null) this.options.instruments.restoreDuration.record((this.now() - job.events.startMs) / 1000, { outcome });
   }
 
   private iso(): string {
@@ -133,6 +161,7 @@ export class RestoreRunner {
       if (interruptions >= group.maxAttempts) {
         const failed = this.update(job, { state: 'failed', interruptions, error: `the runner stopped ${interruptions} times while this job ran` }, { note: `interrupted ${interruptions} times (max_attempts ${group.maxAttempts}): failed` });
         this.emitEnd(failed, false, CODE_INTERRUPTED, failed.error ?? '');
+        this.recordEnd(failed);
       } else {
         this.update(job, { state: 'queued', interruptions }, { note: 'the runner stopped while this job ran: it resumes' });
         this.log?.info({ job: job.id }, 'restore job resumes after an interruption');
@@ -230,6 +259,7 @@ export class RestoreRunner {
     const job = this.need(id);
     if (!WAITING_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, job.state === 'running' ? 'a running restore is not interrupted: wait for it to end' : 'it has ended already');
     const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
+    this.recordEnd(next);
     this.log?.info({ job: id, by }, 'restore job cancelled');
     return next;
   }
@@ -282,8 +312,12 @@ export class RestoreRunner {
       if (state === 'running') {
         const current = this.update(job, { decision: { kind: d.decision.kind, explanation: d.explanation } }, { note: d.explanation.at(-1) ?? '' });
         this.log?.info({ job: job.id, host: job.host, instance: job.instance, decision: d.decision.kind, explanation: d.explanation }, 'policy decision: restore');
+        this.options.instruments?.restoreJobsActive.add(1);
         const run = this.execute(current).finally(() => {
           this.active.delete(job.id);
+          this.options.instruments?.restoreJobsActive.add(-1);
+          const ended = this.store.get(job.id);
+          if (ended !== undefined) this.recordEnd(ended);
           this.kick();
         });
         this.active.set(job.id, run);
@@ -411,8 +445,10 @@ export class RestoreRunner {
             filter: { host: instance.host, instance: instance.id },
             progress: false,
             // Chunks `kintsugi prefetch` keeps warm are taken from the data folder (proven by hash).
-            ...(instance.location.kind === 'tree' ? { local: ChunkCache.open(this.options.dataDir, facts.repo.config.id) } : {}),
+            ...(instance.location.kind === 'tree' ? { local: this.chunkCache(facts.repo.config.id) } : {}),
           });
+          // Written whether or not the read-back then matches: the bytes went to the target.
+          this.options.instruments?.restoreWrittenBytes.add(report.bytesWritten, { mode: chosen.mode });
           const snapshot = facts.snapshots.find((s) => s.id === chosen.snapshot);
           // Each written file, then the proof: the files read back hash to the snapshot's copy.
           for (const p of chosen.mode === 'files' ? chosen.paths : facts.damage.paths) {
@@ -472,6 +508,7 @@ export class RestoreRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    this.options.instruments?.restoreApprovalsPending.removeCallback(this.observePending);
     await this.pumping.catch(() => undefined);
     await Promise.all(this.active.values());
   }

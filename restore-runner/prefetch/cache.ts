@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { errnoOf } from '../errors.js';
 import { type Id, isId, sha256Hex } from '../format/v1/ids.js';
+import type { LocalChunks } from '../repository/blob-reader.js';
 
 export const PREFETCH_DIR = 'prefetch';
 
@@ -86,4 +87,21 @@ export class ChunkCache {
     }
     return n;
   }
+}
+
+/**
+ * The cache as a restore reads it, counting where each read came from (kintsugi_prefetch_chunk_reads):
+ * `hit` when the cache served the blob, `miss` when the repository did (file chunks, and the
+ * snapshot's tree blobs, which `kintsugi prefetch` loads too).
+ */
+export function countedReads(local: LocalChunks, count: (result: 'hit' | 'miss') => void): LocalChunks {
+  return {
+    holds: (id) => local.holds(id),
+    get: (id) => {
+      const chunk = local.get(id);
+      if (chunk !== undefined) count('hit');
+      return chunk;
+    },
+    missed: () => count('miss'),
+  };
 }

@@ -18,6 +18,8 @@ const MAX_OPEN = 16;
 export interface LocalChunks {
   holds(id: Id): boolean;
   get(id: Id): Buffer | undefined;
+  /** Told of each read these chunks did not serve (read from the repository): the hit rate's misses. */
+  missed?(id: Id): void;
 }
 
 export class BlobReader {
@@ -69,6 +71,7 @@ export class BlobReader {
       // A local chunk that went bad: its pack was not proven by the caller, so verify this read.
       verify = true;
     }
+    this.local?.missed?.(id);
     const loc = this.index.get(id);
     if (loc === undefined) throw rstError('RST_ERR_BLOB_MISSING', shortId(id), neededBy);
     const { entry, packId } = loc;

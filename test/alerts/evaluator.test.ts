@@ -141,3 +141,40 @@ describe('AlertEvaluator on DuckDB stores', () => {
     expect((await inner.query({}, { limit: 0 })).alerts.map((a) => `${a.rule.id} ${a.recovery.alert.count}`)).toEqual(['recurring-module-corruption 3']);
   });
 });
+
+describe('AlertEvaluator latency (kintsugi_alert_latency_seconds)', () => {
+  it('tells, per stored change, the time from the commit of the newest new event behind it; none for changes time alone made', async () => {
+    // The store's clock 2 s behind: each event's `event.ingested` (its commit) is 2 s before it is read.
+    let behindMs = 2000;
+    const events = new MemoryEventStore({ now: () => new Date(Date.now() - behindMs) });
+    const told: { rule: string; seconds: number }[] = [];
+    const changes: AlertChange[] = [];
+    const evaluator = new AlertEvaluator(events, new MemoryAlertStore(), rules, {
+      now: () => NOW,
+      evaluateIntervalMs: 0,
+      onChanges: (c) => changes.push(...c),
+      onLatency: (rule, seconds) => told.push({ rule, seconds }),
+    });
+    await evaluator.rebuild();
+    await events.writeBatch(EVENTS, []);
+    await evaluator.runOnce();
+    const eventMade = changes.filter((c) => c.alert.recovery.alert.related_event_ids.length > 0);
+    expect(eventMade.length).toBeGreaterThan(0);
+    expect(told.map((t) => t.rule).sort()).toEqual(eventMade.map((c) => c.alert.rule.id).sort());
+    for (const t of told) {
+      expect(t.seconds).toBeGreaterThanOrEqual(2);
+      expect(t.seconds).toBeLessThan(60);
+    }
+    // Nothing new: a second pass tells nothing, whatever time alone changes.
+    told.length = 0;
+    await evaluator.runOnce();
+    expect(told).toEqual([]);
+    // Events that carry an hour-old `event.ingested` (imported as they were) were still committed
+    // after the last read that caught up: the latency is bounded by it, not an hour.
+    behindMs = 3_600_000;
+    await events.writeBatch(['s7', 's8', 's9'].map((cid, i) => toEvent(check(`d${i}`, `2026-03-0${7 + i}T01:00:00Z`, cid, 'db-09'))), []);
+    await evaluator.runOnce();
+    expect(told.map((t) => t.rule)).toContain('recurring-module-corruption');
+    for (const t of told) expect(t.seconds).toBeLessThan(60);
+  });
+});

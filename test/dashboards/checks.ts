@@ -2,7 +2,7 @@
  * Checks of one rendered query against what Kintsugi stores and exports, each returning the
  * problems it found (empty: none), so that the tests can show they catch bad queries too.
  */
-import { PLANNED_ACTIONS, PLANNED_METRICS, SPEC_ACTIONS } from '../../dashboards/planned.js';
+import { PLANNED_ACTIONS, PLANNED_METRICS, RUNNER_ACTIONS, SPEC_ACTIONS } from '../../dashboards/planned.js';
 import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
 import { FIELD_TABLES, INDEX_ALIASES, type EsFieldType, type IndexKind } from '../../pipeline/store/elasticsearch/index-template.js';
 import { METRICS } from '../../pipeline/telemetry/metrics.js';
@@ -43,8 +43,8 @@ export function luceneValues(q: string, field: string): string[] {
   return out;
 }
 
-export const KNOWN_ACTIONS: ReadonlySet<string> = new Set<string>([...Object.values(SPEC_ACTIONS), ...Object.values(PLANNED_ACTIONS).map((a) => a.action)]);
-export const PLANNED_ACTION_NAMES: ReadonlySet<string> = new Set<string>(Object.values(PLANNED_ACTIONS).map((a) => a.action));
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set<string>([...Object.values(SPEC_ACTIONS), ...Object.values(RUNNER_ACTIONS).map((a) => a.action), ...Object.values<{ readonly action: string }>(PLANNED_ACTIONS).map((a) => a.action)]);
+export const PLANNED_ACTION_NAMES: ReadonlySet<string> = new Set<string>(Object.values<{ readonly action: string }>(PLANNED_ACTIONS).map((a) => a.action));
 
 /** Problems of an Elasticsearch query (Grafana's `dataquery` JSON) on a Kintsugi index. */
 export function esTargetProblems(kind: IndexKind, target: Obj): string[] {
@@ -117,15 +117,15 @@ function promLabels(expr: string): string[] {
   return out;
 }
 
-/** Problems of a PromQL expression; a panel using a planned metric must say "planned". */
-export function promExprProblems(expr: string, panelDescription: string): string[] {
+/** Problems of a PromQL expression; a panel using a planned metric must say "planned". `exposed`: tests of the check. */
+export function promExprProblems(expr: string, panelDescription: string, exposed: ReadonlyMap<string, Exposed> = EXPOSED): string[] {
   const problems: string[] = [];
   const names = promNames(expr);
   if (names.length === 0) problems.push(`no Kintsugi metric in ${expr}`);
   const labels = new Set<string>(TARGET_LABELS);
   let planned = false;
   for (const n of names) {
-    const m = EXPOSED.get(n);
+    const m = exposed.get(n);
     if (m === undefined) {
       problems.push(`${n} is neither in pipeline/telemetry/metrics.ts nor in dashboards/planned.ts`);
       continue;

@@ -95,6 +95,10 @@ describe('OpenTelemetry of kintsugi serve', () => {
     runner.restoreJobsActive.add(1);
     runner.restores.add(1, { outcome: 'success' });
     runner.restoreDuration.record(12.5, { outcome: 'success' });
+    runner.restoreWrittenBytes.add(4096, { mode: 'files' });
+    runner.prefetchChunkReads.add(3, { result: 'hit' });
+    // This service reads files, not Kafka: the workers' gauge as they observe it (test/transport checks theirs).
+    runner.kafkaConsumerLag.addCallback((r) => r.observe(0, { topic: 'kintsugi.events', partition: '0' }));
     await until('the dead letter', async () => {
       const h = (await (await fetch(`${service.url}/healthz`)).json()) as { deadLetters: number };
       return h.deadLetters > 0 ? true : null;
@@ -113,6 +117,9 @@ describe('OpenTelemetry of kintsugi serve', () => {
     }
     expect(families.get('kintsugi_auth_denied_total')?.samples).toEqual(expect.arrayContaining([expect.objectContaining({ labels: expect.objectContaining({ reason: 'ACC_ERR_UNAUTHENTICATED' }), value: 1 })]));
     expect(families.get('kintsugi_alert_changes_total')?.samples.some((s) => s.labels['rule'] === 'recurring-module-corruption')).toBe(true);
+    // The evaluator's latency of that alert: observed at least once.
+    const latency = families.get('kintsugi_alert_latency_seconds')?.samples.filter((s) => s.labels['rule'] === 'recurring-module-corruption') ?? [];
+    expect(Number(latency.find((s) => s.name === 'kintsugi_alert_latency_seconds_count')?.value)).toBeGreaterThan(0);
     expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
   }, 60_000);
 });

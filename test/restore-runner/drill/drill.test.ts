@@ -2,7 +2,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RUNNER_ACTIONS } from '../../../dashboards/planned.js';
+import { RecordReader } from '../../../parsers/reader.js';
 import { drill } from '../../../restore-runner/drill/drill.js';
+import { opsV2Json } from '../../../restore-runner/ops-events/record.js';
 import { validateInstanceMap } from '../../../restore-runner/instances/load.js';
 import { requireInstance } from '../../../restore-runner/instances/map.js';
 import { snapshotInstance } from '../../../restore-runner/schedule/run.js';
@@ -81,5 +84,32 @@ describe('drills', () => {
     const r = await drill(requireInstance(host.map, 'os-b'), { emit, scratchDir: tempDir('drill') });
     expect(r.ok === false && r.error).toMatch(/No snapshot matches a snapshot of web-03\/os-b/);
     expect(events.map((e) => `${e.op} ${e.status}`)).toEqual(['drill.end failed']);
+  });
+});
+
+describe('drill.end as the dashboards read it', () => {
+  it('parsed like any 4.2 record: event.action drill.end with every field the Restore operations panels query', async () => {
+    const host = opsHost();
+    const a = requireInstance(host.map, 'os-a');
+    const { events, emit } = collector();
+    expect((await snapshotInstance(a, { schedule: { every: '1d' }, emit })).ok).toBe(true);
+    let tick = 0;
+    expect((await drill(a, { emit, scratchDir: tempDir('drill'), clock: () => (tick += 250) })).ok).toBe(true);
+    const end = events.find((e) => e.op === 'drill.end');
+    expect(end).toBeDefined();
+    if (end === undefined) return;
+    const reader = new RecordReader('ops', { path: 'ops.jsonl', host: 'unused' });
+    const items = [...reader.push(Buffer.from(`${JSON.stringify(opsV2Json(end))}\n`)), ...reader.end()];
+    expect(items.map((i) => i.kind)).toEqual(['event']);
+    const item = items[0];
+    if (item?.kind !== 'event') return;
+    const doc = item.event as unknown as Record<string, unknown>;
+    const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
+    expect(at('event.action')).toBe(RUNNER_ACTIONS.drillEnd.action);
+    for (const field of RUNNER_ACTIONS.drillEnd.fields) expect(at(field), field).toBeDefined();
+    expect(at('event.outcome')).toBe('success');
+    expect(at('event.duration')).toBe(500_000_000); // 500 ms, in nanoseconds
+    expect(at('host.name')).toBe(a.host);
+    expect(at('recovery.instance')).toBe('os-a');
   });
 });
