@@ -11,6 +11,7 @@ import { CompressionTypes, type Message, type Producer, type TopicMessages } fro
 import type { Log } from '../../collectors/source.js';
 import type { Sink } from '../../collectors/sink.js';
 import type { ParsedItem } from '../../parsers/event.js';
+import { backoffMs, WakeableSleep } from './backoff.js';
 import { TransportError } from './errors.js';
 import type { KafkaSettings } from './settings.js';
 import { encodeItem } from './wire.js';
@@ -28,7 +29,7 @@ export interface KafkaSinkOptions {
 
 export class KafkaSink implements Sink {
   private aborted = false;
-  private wakeUp: (() => void) | null = null;
+  private readonly pause = new WakeableSleep();
   /** The last error that made a `write` fail (not the ones retried away). */
   lastError: Error | null = null;
   /** Records acknowledged by Kafka since start. */
@@ -49,7 +50,7 @@ export class KafkaSink implements Sink {
   /** Ends the waits of `write`: they fail, and their checkpoints stay where they were. */
   abort(): void {
     this.aborted = true;
-    this.wakeUp?.();
+    this.pause.wake();
   }
 
   private async send(items: readonly ParsedItem[]): Promise<void> {
@@ -72,16 +73,9 @@ export class KafkaSink implements Sink {
       } catch (err: unknown) {
         const error = new TransportError('TRN_ERR_PRODUCE', items.length, [...byTopic.keys()].join(', '), err instanceof Error ? err.message : String(err));
         if (this.options.maxAttempts !== undefined && attempt >= this.options.maxAttempts) throw this.fail(error);
-        const waitMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        const waitMs = backoffMs(attempt);
         this.options.log.warn({ attempt, waitMs, err: error.message }, 'kafka did not acknowledge; trying again (the checkpoint waits)');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          this.wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeUp = null;
+        await this.pause.sleep(waitMs);
       }
     }
   }

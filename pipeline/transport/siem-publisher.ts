@@ -12,6 +12,7 @@ import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import type { Log } from '../../collectors/source.js';
 import type { Config } from '../config/schema.js';
 import { exportDocument, type EventStore } from '../store/event-store.js';
+import { backoffMs, WakeableSleep } from './backoff.js';
 import { kafkaClient } from './client.js';
 import { TransportError } from './errors.js';
 
@@ -66,7 +67,7 @@ export class SiemPublisher {
   private producer: Producer | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
-  private wakeUp: (() => void) | null = null;
+  private readonly pause = new WakeableSleep();
   /** The last `event.sequence` Kafka acknowledged (and the checkpoint holds). */
   seq = 0;
   /** Events acknowledged by Kafka since start. */
@@ -128,7 +129,7 @@ export class SiemPublisher {
   /** Stops after the page in flight (acknowledged and checkpointed, or not checkpointed). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeUp?.();
+    this.pause.wake();
     await this.running;
     await this.producer?.disconnect().catch(() => undefined);
   }
@@ -142,17 +143,10 @@ export class SiemPublisher {
         failures = 0;
       } catch (err: unknown) {
         failures++;
-        waitMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        waitMs = backoffMs(failures);
         this.options.log.warn({ attempt: failures, waitMs, err: err instanceof Error ? err.message : String(err) }, 'siem topic: publishing failed; trying again from the checkpoint');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = null;
+      await this.pause.sleep(waitMs);
     }
   }
 }
