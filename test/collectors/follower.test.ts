@@ -13,6 +13,7 @@ import { CheckpointStore } from '../../collectors/checkpoint.js';
 import { FileFollower } from '../../collectors/follower.js';
 import type { SourceConfig } from '../../collectors/source.js';
 import { MapSink, expectedIds, rlogRecord } from './helpers.js';
+import { SPEC_SAMPLES_DIR } from '../spec-samples.js';
 
 /** A sink whose first write fails, as a store that is briefly unavailable. */
 class FailingOnceSink extends MapSink {
@@ -222,7 +223,7 @@ describe('FileFollower', () => {
   it('follows OPS files the same way', async () => {
     const dir = workdir();
     const log = join(dir, 'ops.jsonl');
-    writeFileSync(log, readFileSync(new URL('../../../shared/spec/samples/quirks.ops.jsonl', import.meta.url)));
+    writeFileSync(log, readFileSync(join(SPEC_SAMPLES_DIR, 'quirks.ops.jsonl')));
     const sink = new MapSink();
     const { f } = await follower(dir, sink, { paths: [join(dir, 'ops.jsonl*')], format: 'ops' });
     await f.pollOnce();

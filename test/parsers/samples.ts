@@ -1,10 +1,11 @@
 /** The shared samples and their expected outputs (../shared/spec/samples/README.md). */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { RlogSource } from '../../parsers/rlog/record.js';
 import type { Format } from '../../parsers/reader.js';
 
-export const SAMPLES_DIR = fileURLToPath(new URL('../../../shared/spec/samples/', import.meta.url));
+import { SPEC_SAMPLES_DIR } from '../spec-samples.js';
+
+export const SAMPLES_DIR = SPEC_SAMPLES_DIR;
 
 export interface Sample {
   readonly name: string;

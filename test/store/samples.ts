@@ -7,9 +7,11 @@
  * the later events of that restore name as `recovery.parent_id`.
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { SPEC_SAMPLES_DIR } from '../spec-samples.js';
 import type { Dataset, DeadLetter, DeadLetterReason, RecoveryEvent } from '../../parsers/event.js';
 
-const SAMPLES = new URL('../../../shared/spec/samples/', import.meta.url);
+const SAMPLES = pathToFileURL(SPEC_SAMPLES_DIR);
 
 export const RESTORE_START_ID = '01JPB3ZK4Q8W5T2V9X7Y6N3M1R';
 
