@@ -22,19 +22,27 @@ export interface PanelSpec {
   readonly h?: number;
 }
 
+/** The builder calls every panel shares, in one order (the JSON's key order depends on it). */
+interface PanelBase<B> {
+  id(id: number): B;
+  title(title: string): B;
+  description(description: string): B;
+  datasource(datasource: ReturnType<typeof ref>): B;
+  targets(targets: cog.Builder<cog.Dataquery>[]): B;
+  span(span: number): B;
+  height(height: number): B;
+}
+
+function placed<B extends PanelBase<B>>(b: B, p: PanelSpec, w: number, h: number): B {
+  return b.id(p.id).title(p.title).description(p.description).datasource(ref(p.source)).targets([...p.targets]).span(p.w ?? w).height(p.h ?? h);
+}
+
 function legend(): common.VizLegendOptionsBuilder {
   return new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true);
 }
 
 export function timeseries(p: PanelSpec, style: { readonly stacked?: boolean; readonly bars?: boolean } = {}): cog.Builder<dashboard.Panel> {
-  const b = new TimeseriesPanel()
-    .id(p.id)
-    .title(p.title)
-    .description(p.description)
-    .datasource(ref(p.source))
-    .targets([...p.targets])
-    .span(p.w ?? 12)
-    .height(p.h ?? 8)
+  const b = placed(new TimeseriesPanel(), p, 12, 8)
     .legend(legend())
     .drawStyle(style.bars === true ? common.GraphDrawStyle.Bars : common.GraphDrawStyle.Line)
     .fillOpacity(style.bars === true || style.stacked === true ? 80 : 10)
@@ -43,41 +51,20 @@ export function timeseries(p: PanelSpec, style: { readonly stacked?: boolean; re
 }
 
 export function stat(p: PanelSpec): cog.Builder<dashboard.Panel> {
-  const b = new StatPanel()
-    .id(p.id)
-    .title(p.title)
-    .description(p.description)
-    .datasource(ref(p.source))
-    .targets([...p.targets])
-    .span(p.w ?? 6)
-    .height(p.h ?? 6)
+  const b = placed(new StatPanel(), p, 6, 6)
     .graphMode(common.BigValueGraphMode.Area)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
   return p.unit !== undefined ? b.unit(p.unit) : b;
 }
 
 export function table(p: PanelSpec): cog.Builder<dashboard.Panel> {
-  const b = new TablePanel()
-    .id(p.id)
-    .title(p.title)
-    .description(p.description)
-    .datasource(ref(p.source))
-    .targets([...p.targets])
-    .span(p.w ?? 12)
-    .height(p.h ?? 8)
+  const b = placed(new TablePanel(), p, 12, 8)
     .showHeader(true);
   return p.unit !== undefined ? b.unit(p.unit) : b;
 }
 
 export function bargauge(p: PanelSpec): cog.Builder<dashboard.Panel> {
-  const b = new BarGaugePanel()
-    .id(p.id)
-    .title(p.title)
-    .description(p.description)
-    .datasource(ref(p.source))
-    .targets([...p.targets])
-    .span(p.w ?? 12)
-    .height(p.h ?? 8)
+  const b = placed(new BarGaugePanel(), p, 12, 8)
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Basic)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(true));
@@ -86,22 +73,14 @@ export function bargauge(p: PanelSpec): cog.Builder<dashboard.Panel> {
 
 /** A heat map of series that are already buckets (one series per row, e.g. per module). */
 export function heatmap(p: PanelSpec): cog.Builder<dashboard.Panel> {
-  return new HeatmapPanel()
-    .id(p.id)
-    .title(p.title)
-    .description(p.description)
-    .datasource(ref(p.source))
-    .targets([...p.targets])
-    .span(p.w ?? 24)
-    .height(p.h ?? 10)
+  return placed(new HeatmapPanel(), p, 24, 10)
     .calculate(false)
     .showValue(common.VisibilityMode.Auto)
     .cellGap(1);
 }
 
-/** A multi-value variable over the values of a keyword field of an Elasticsearch index. */
-export function termsVariable(name: string, label: string, source: Exclude<DatasourceKey, 'metrics'>, field: string): cog.Builder<dashboard.VariableModel> {
-  const query = JSON.stringify({ find: 'terms', field, size: 500 });
+/** A query variable of several values, "All" by default, refreshed with the time range. */
+function multiValueVariable(name: string, label: string, source: DatasourceKey, query: string, allValue: string): cog.Builder<dashboard.VariableModel> {
   return new dashboard.QueryVariableBuilder(name)
     .label(label)
     .datasource(ref(source))
@@ -109,26 +88,22 @@ export function termsVariable(name: string, label: string, source: Exclude<Datas
     .definition(query)
     .multi(true)
     .includeAll(true)
-    .allValue('*')
+    .allValue(allValue)
     .current({ selected: true, text: 'All', value: '$__all' })
     .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
     .sort(dashboard.VariableSort.AlphabeticalAsc);
 }
 
+/** A multi-value variable over the values of a keyword field of an Elasticsearch index. */
+export function termsVariable(name: string, label: string, source: Exclude<DatasourceKey, 'metrics'>, field: string): cog.Builder<dashboard.VariableModel> {
+  const query = JSON.stringify({ find: 'terms', field, size: 500 });
+  return multiValueVariable(name, label, source, query, '*');
+}
+
 /** A variable over the values of a Prometheus label of a metric. */
 export function labelVariable(name: string, label: string, metric: string, promLabel: string): cog.Builder<dashboard.VariableModel> {
   const query = `label_values(${metric}, ${promLabel})`;
-  return new dashboard.QueryVariableBuilder(name)
-    .label(label)
-    .datasource(ref('metrics'))
-    .query(query)
-    .definition(query)
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*')
-    .current({ selected: true, text: 'All', value: '$__all' })
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-    .sort(dashboard.VariableSort.AlphabeticalAsc);
+  return multiValueVariable(name, label, 'metrics', query, '.*');
 }
 
 export function row(id: number, title: string): cog.Builder<dashboard.RowPanel> {
