@@ -1,6 +1,5 @@
 /** `kintsugi dashboards build --out DIR`: Grafana dashboards and provisioning files (dashboards/README.md). */
 import { Command } from 'commander';
-import { writeFiles } from '../dashboards/build.js';
 import { DEFAULT_DASHBOARDS_PATH } from '../dashboards/datasources.js';
 import { EXIT } from './exit.js';
 
@@ -25,8 +24,10 @@ export function registerDashboardsCommand(program: Command): void {
         'Exit status: 0 written, 1 a file cannot be written, 2 a wrong command line.',
       ].join('\n'),
     )
-    .action((opts: { out: string; dashboardsPath: string }) => {
+    .action(async (opts: { out: string; dashboardsPath: string }) => {
       try {
+        // The Grafana SDK is loaded by this command only.
+        const { writeFiles } = await import('../dashboards/build.js');
         const written = writeFiles(opts.out, { dashboardsPath: opts.dashboardsPath });
         for (const file of written) process.stdout.write(`${file}\n`);
         process.stderr.write(`${written.length} files written to ${opts.out}\n`);

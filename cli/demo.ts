@@ -12,7 +12,7 @@ import type { Log } from '../collectors/source.js';
 import { serviceAuthHeaders } from '../pipeline/access/service-token.js';
 import { validateConfig } from '../pipeline/config/load.js';
 import type { Config } from '../pipeline/config/schema.js';
-import { Service } from '../pipeline/service.js';
+import type { Service } from '../pipeline/service.js';
 import { DEMO_INSTANCES, demoLayout, ensureDemoFleet, moduleBytes } from '../restore-runner/demo/fleet.js';
 import { DAMAGED, DemoWizard } from '../restore-runner/demo/wizard.js';
 import { EXIT } from './exit.js';
@@ -126,6 +126,8 @@ export function registerDemoCommand(program: Command): void {
       const log = new DemoConsole(data);
       let service: Service | null = null;
       try {
+        // The service is loaded when the demo runs, not when any `kintsugi` command starts.
+        const { Service } = await import('../pipeline/service.js');
         const built = await ensureDemoFleet(data, say);
         if (!built) say(`demo fleet found in ${demoLayout(data).fleetDir}: going on where it stopped`);
         service = new Service(demoConfig(data, opts.port), data, log);

@@ -5,11 +5,9 @@ import { FORMATS, type Format } from '../parsers/reader.js';
 import { isValidZone } from '../parsers/rlog/timestamp.js';
 import { ServiceClient } from '../pipeline/client.js';
 import { resolveDataDir } from '../pipeline/env.js';
-import { ingestFiles, storeWriter, type BatchWriter, type IngestProgress } from '../pipeline/ingest/ingest.js';
-import { ParsePool } from '../pipeline/ingest/parse-pool.js';
-import { SERVICE_FILE, runningService } from '../pipeline/service.js';
-import { DEFAULT_STORE_MEMORY_LIMIT } from '../pipeline/config/schema.js';
-import { DuckDbEventStore } from '../pipeline/store/duckdb-store.js';
+import type { BatchWriter, IngestProgress } from '../pipeline/ingest/ingest.js';
+import type { ParsePool } from '../pipeline/ingest/parse-pool.js';
+import { SERVICE_FILE, runningService } from '../pipeline/service-file.js';
 import { EXIT } from './exit.js';
 
 interface IngestOptions {
@@ -50,6 +48,13 @@ export function registerIngestCommand(program: Command): void {
         process.exitCode = EXIT.USAGE;
         return;
       }
+      // Loaded here, not at the top: `kintsugi --help` and the other commands need none of it.
+      const [{ ingestFiles, storeWriter }, { ParsePool }, { DEFAULT_STORE_MEMORY_LIMIT }, { DuckDbEventStore }] = await Promise.all([
+        import('../pipeline/ingest/ingest.js'),
+        import('../pipeline/ingest/parse-pool.js'),
+        import('../pipeline/config/schema.js'),
+        import('../pipeline/store/duckdb-store.js'),
+      ]);
       const data = resolve(resolveDataDir(opts.data));
       const service = runningService(data);
       let writer: BatchWriter;

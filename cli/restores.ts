@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ServiceClient } from '../pipeline/client.js';
 import { resolveDataDir } from '../pipeline/env.js';
-import { runningService, SERVICE_FILE } from '../pipeline/service.js';
+import { runningService, SERVICE_FILE } from '../pipeline/service-file.js';
 import { isJob, type Job } from '../restore-runner/jobs/job.js';
 import { EXIT } from './exit.js';
 

@@ -10,11 +10,8 @@ import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
 import { toDeadLetterFilter, toEventFilter, type DeadLetterQuery, type EventQuery } from './api/filters.js';
 import { ServiceClient } from './client.js';
 import { PipelineError } from './errors.js';
-import { SERVICE_FILE, runningService } from './service.js';
-import { DEFAULT_STORE_MEMORY_LIMIT } from './config/schema.js';
-import { DuckDbEventStore, STORE_FILE_NAME } from './store/duckdb-store.js';
-import { isElasticsearch, openElasticsearchEventStore, type StoreSection } from './store/elasticsearch/from-config.js';
-import { displayNode } from './store/elasticsearch/requests.js';
+import { SERVICE_FILE, runningService } from './service-file.js';
+import { isElasticsearch, type StoreSection } from './store/elasticsearch/config-checks.js';
 import type { EventStore, Trace } from './store/event-store.js';
 
 export type StringQuery = Record<string, string>;
@@ -79,15 +76,21 @@ function storeBackend(store: EventStore, path: string): QueryBackend {
 
 /** With `store.kind: elasticsearch` the queries go to the cluster (any number of processes may read it). */
 export async function openQueryBackend(dataDir: string, store?: StoreSection): Promise<QueryBackend> {
-  if (isElasticsearch(store)) return storeBackend(await openElasticsearchEventStore(store, { setup: false }), `Elasticsearch ${displayNode(store.node)}`);
+  // The stores are loaded when chosen: a command that asks a running service needs neither client.
+  if (isElasticsearch(store)) {
+    const [{ openElasticsearchEventStore }, { displayNode }] = await Promise.all([import('./store/elasticsearch/from-config.js'), import('./store/elasticsearch/requests.js')]);
+    return storeBackend(await openElasticsearchEventStore(store, { setup: false }), `Elasticsearch ${displayNode(store.node)}`);
+  }
   const data = resolve(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     const service = runningService(data);
     if (service !== null) return serviceBackend(new ServiceClient(service.url, join(data, SERVICE_FILE)));
+    const { DuckDbEventStore, STORE_FILE_NAME } = await import('./store/duckdb-store.js');
     if (!existsSync(join(data, STORE_FILE_NAME))) {
       throw new PipelineError('PIP_ERR_DATA_DIR', data, `no store here (${STORE_FILE_NAME}): run kintsugi serve or kintsugi ingest first, or pass the right --data`);
     }
     try {
+      const { DEFAULT_STORE_MEMORY_LIMIT } = await import('./config/schema.js');
       const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
       return storeBackend(store, join(data, STORE_FILE_NAME));
     } catch (err: unknown) {

@@ -25,8 +25,9 @@ import { loadDefaultRules } from './rules/defaults.js';
 import { loadRules, mergeRules } from './rules/load.js';
 import { StoreSink } from './store-sink.js';
 import { DuckDbEventStore } from './store/duckdb-store.js';
-import { isElasticsearch, openElasticsearchStores } from './store/elasticsearch/from-config.js';
+import { isElasticsearch } from './store/elasticsearch/config-checks.js';
 import type { EventStore } from './store/event-store.js';
+import { SERVICE_FILE, runningService } from './service-file.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import { attachRunner, runnerSource } from '../restore-runner/jobs/attach.js';
 import type { RestoreRunner } from '../restore-runner/jobs/runner.js';
@@ -35,38 +36,7 @@ import { KafkaWorkers } from './transport/kafka-workers.js';
 import type { KafkaSettings } from './transport/settings.js';
 import { SiemPublisher, siemSettings } from './transport/siem-publisher.js';
 
-export const SERVICE_FILE = 'service.json';
 export const CHECKPOINT_FILE = 'checkpoints.json';
-
-export interface ServiceInfo {
-  readonly pid: number;
-  readonly url: string;
-  readonly started: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EPERM';
-  }
-}
-
-/** The service that holds this data folder, if one runs. A file left by a killed one is ignored. */
-export function runningService(dataDir: string): ServiceInfo | null {
-  const file = join(dataDir, SERVICE_FILE);
-  if (!existsSync(file)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null || !('pid' in parsed) || !('url' in parsed) || typeof parsed.pid !== 'number' || typeof parsed.url !== 'string') return null;
-  if (!isAlive(parsed.pid)) return null;
-  return { pid: parsed.pid, url: parsed.url, started: 'started' in parsed && typeof parsed.started === 'string' ? parsed.started : '' };
-}
 
 function readTlsFile(path: string): Buffer {
   try {
@@ -121,7 +91,8 @@ export class Service {
     this.telemetry ??= startTelemetry(otlp !== undefined ? { otlp } : {});
     const instruments = this.telemetry.instruments;
     // store.kind elasticsearch: events, dead letters and alerts in the cluster (pipeline/store/elasticsearch).
-    const es = isElasticsearch(this.config.store) ? await openElasticsearchStores(this.config.store) : null;
+    // The Elasticsearch client is loaded only when the configuration chooses it.
+    const es = isElasticsearch(this.config.store) ? await (await import('./store/elasticsearch/from-config.js')).openElasticsearchStores(this.config.store) : null;
     const store =
       es?.events ??
       (await DuckDbEventStore.open({

@@ -9,14 +9,12 @@ import { join, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { serviceAuthHeaders } from '../access/service-token.js';
 import { PipelineError } from '../errors.js';
-import { SERVICE_FILE, runningService } from '../service.js';
+import { SERVICE_FILE, runningService } from '../service-file.js';
 import { isAlert, type Alert } from './alert.js';
 import { ALERTS_FILE_NAME, type AlertStore } from './alert-store.js';
-import { DuckDbAlertStore } from './duckdb-store.js';
 import { AlertStoreError } from './errors.js';
 import { toAlertFilter, type AlertQuery } from './routes.js';
-import { isElasticsearch, openElasticsearchAlertStore, type StoreSection } from '../store/elasticsearch/from-config.js';
-import { displayNode } from '../store/elasticsearch/requests.js';
+import { isElasticsearch, type StoreSection } from '../store/elasticsearch/config-checks.js';
 
 export interface AlertsBackend {
   readonly via: string;
@@ -87,7 +85,11 @@ function storeBackend(store: AlertStore, path: string): AlertsBackend {
 
 /** With `store.kind: elasticsearch` the alerts are read from the cluster. */
 export async function openAlertsBackend(dataDir: string, store?: StoreSection): Promise<AlertsBackend> {
-  if (isElasticsearch(store)) return storeBackend(await openElasticsearchAlertStore(store), `Elasticsearch ${displayNode(store.node)}`);
+  // The stores are loaded when chosen: a command that asks a running service needs neither client.
+  if (isElasticsearch(store)) {
+    const [{ openElasticsearchAlertStore }, { displayNode }] = await Promise.all([import('../store/elasticsearch/from-config.js'), import('../store/elasticsearch/requests.js')]);
+    return storeBackend(await openElasticsearchAlertStore(store), `Elasticsearch ${displayNode(store.node)}`);
+  }
   const data = resolve(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     const service = runningService(data);
@@ -95,6 +97,7 @@ export async function openAlertsBackend(dataDir: string, store?: StoreSection): 
     const file = join(data, ALERTS_FILE_NAME);
     if (!existsSync(file)) throw new AlertStoreError('PIP_ERR_ALERTS_NO_STORE', [data, ALERTS_FILE_NAME]);
     try {
+      const { DuckDbAlertStore } = await import('./duckdb-store.js');
       return storeBackend(await DuckDbAlertStore.open({ dataDir: data }), file);
     } catch (err: unknown) {
       // A service took the file between the look and the open: ask it instead.

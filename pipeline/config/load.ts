@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { isValidZone } from '../../parsers/rlog/timestamp.js';
 import { PipelineError } from '../errors.js';
-import { elasticsearchConfigProblems } from '../store/elasticsearch/from-config.js';
+import { elasticsearchConfigProblems } from '../store/elasticsearch/config-checks.js';
 import { compiledOnFirstUse, errorKey } from './schema-errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 

@@ -2,7 +2,7 @@
  * The `store` keys of the configuration that choose and reach Elasticsearch (merged into the
  * `store` object of pipeline/config/schema.ts; documented in pipeline/config/README.md and in
  * README.md beside this file). Rules TypeBox cannot say (node required with `kind:
- * elasticsearch`, one way to authenticate) are checked by `checkElasticsearchStore`.
+ * elasticsearch`, one way to authenticate) are checked in config-checks.ts.
  */
 import { Type } from '@sinclair/typebox';
 import { INDEX_PREFIX_PATTERN } from './index-template.js';
