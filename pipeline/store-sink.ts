@@ -7,6 +7,7 @@ import type { DeadLetter, ParsedItem, RecoveryEvent } from '../parsers/event.js'
 import type { Sink } from '../collectors/sink.js';
 import type { EventStore } from './store/event-store.js';
 import { inSpan } from './telemetry/spans.js';
+import { countStored } from './telemetry/stored-counts.js';
 import type { Instruments } from './telemetry/telemetry.js';
 
 /** Batches larger than this are written in parts (bounded memory in the store's staging). */
@@ -50,24 +51,8 @@ export class StoreSink implements Sink {
       this.instruments?.storeWrite.record((performance.now() - started) / 1000);
       // Records already stored are the ones a restart read again, before its checkpoint: the
       // first of the batch. Only what follows them is new and counted.
-      this.count(events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
+      countStored(this.instruments, events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
     }
     batchSpan.setAttributes({ 'kintsugi.events': eventCount, 'kintsugi.dead_letters': deadLetterCount });
-  }
-
-  private count(events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[]): void {
-    const i = this.instruments;
-    if (i === undefined) return;
-    const byKey = new Map<string, { dataset: string; outcome: string; n: number }>();
-    for (const e of events) {
-      const key = `${e.event.dataset}|${e.event.outcome}`;
-      const entry = byKey.get(key);
-      if (entry === undefined) byKey.set(key, { dataset: e.event.dataset, outcome: e.event.outcome, n: 1 });
-      else entry.n++;
-    }
-    for (const { dataset, outcome, n } of byKey.values()) i.eventsStored.add(n, { dataset, outcome });
-    const byReason = new Map<string, number>();
-    for (const d of deadLetters) byReason.set(d.error.type, (byReason.get(d.error.type) ?? 0) + 1);
-    for (const [reason, n] of byReason) i.deadLetters.add(n, { reason });
   }
 }

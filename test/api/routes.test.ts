@@ -7,6 +7,7 @@ import type { DeadLetter, RecoveryEvent } from '../../parsers/event.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
 import { sourceResolver } from '../../pipeline/api/replay.js';
 import { buildApi } from '../../pipeline/api/server.js';
+import { testMeter } from '../telemetry/meter.js';
 import { openFixture, type Fixture } from './fixture.js';
 
 let f: Fixture;
@@ -121,7 +122,9 @@ describe('POST /api/dead-letters/replay', () => {
 
   it('turns the records that now read into events, marks them, and keeps the others', async () => {
     const { app, store, access } = f;
-    const api = await buildApi({ store, access: access.deps, sourceOf: sourceResolver([{ name: 'r', format: 'rlog', paths: ['/var/log/recovery/recovery.log*'], host: 'db-replay' }]) });
+    const meter = testMeter();
+    const telemetry = { instruments: meter.instruments, serveMetrics: () => undefined, flush: async () => undefined, shutdown: () => meter.shutdown() };
+    const api = await buildApi({ store, access: access.deps, telemetry, sourceOf: sourceResolver([{ name: 'r', format: 'rlog', paths: ['/var/log/recovery/recovery.log*'], host: 'db-replay' }]) });
     expect((await store.writeBatch([], [fixed, fixedOps, broken])).ok).toBe(true);
     const ids = ['dl-fixed-rlog', 'dl-fixed-ops', 'dl-broken', 'dl-unknown'];
 
@@ -148,6 +151,9 @@ describe('POST /api/dead-letters/replay', () => {
     );
     const again = await api.inject({ method: 'POST', url: '/api/dead-letters/replay', headers: operator(), payload: { ids } });
     expect(again.json<{ replayed: unknown[]; notPending: string[] }>()).toMatchObject({ replayed: [], notPending: ['dl-fixed-rlog', 'dl-fixed-ops', 'dl-unknown'] });
+    // The replayed events are counted as stored, once (kintsugi_events_stored_total).
+    const stored = async (dataset: string, outcome: string) => meter.value('kintsugi_events_stored', { dataset, outcome });
+    expect([await stored('recovery.v32', 'failure'), await stored('recovery.v42', 'success')]).toEqual([1, 1]);
 
     const audit = await store.queryEvents({ action: 'deadletter.replay' }, { limit: 0 });
     expect(audit.ok && audit.events.map((e) => [e.user?.name, e.recovery.details?.['replayed'], e.recovery.details?.['still_failing']])).toEqual([
@@ -156,6 +162,7 @@ describe('POST /api/dead-letters/replay', () => {
     ]);
     expect((await api.inject({ method: 'POST', url: '/api/dead-letters/replay', headers: viewer(), payload: {} })).statusCode).toBe(403);
     await api.close();
+    await meter.shutdown();
   });
 });
 

@@ -123,6 +123,30 @@ describe('GET /api/dead-letters, /healthz, POST /api/items', () => {
   });
 });
 
+describe('metrics of what the API stored', () => {
+  /** The value of one sample of the scrape, 0 when absent. */
+  async function sample(series: string): Promise<number> {
+    const body = (await app.inject({ url: '/metrics' })).body;
+    const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+
+  it('counts items posted by `kintsugi ingest` once, as the followers\' sink counts them', async () => {
+    const posted = readWhole(Buffer.from('[2026-01-02 00:00:00] CHECK /lib/modules/3.2.7/a.ko OK\n\u0000bad\n'), 'rlog', { host: 'counted' }).items;
+    const payload = { events: posted.flatMap((i) => (i.kind === 'event' ? [i.event] : [])), deadLetters: posted.flatMap((i) => (i.kind === 'dead-letter' ? [i.deadLetter] : [])) };
+    expect([payload.events.length, payload.deadLetters.length]).toEqual([1, 1]);
+    const reason = payload.deadLetters[0]?.error.type ?? '';
+    const outcome = payload.events[0]?.event.outcome ?? '';
+    // Not a failure: the scrape test below counts the v32 failures of the samples exactly.
+    expect(outcome).toBe('success');
+    const eventSeries = `kintsugi_events_stored_total{dataset="recovery.v32",outcome="${outcome}",otel_scope_name="kintsugi"}`;
+    const deadSeries = `kintsugi_dead_letters_total{reason="${reason}",otel_scope_name="kintsugi"}`;
+    const before = [await sample(eventSeries), await sample(deadSeries)];
+    for (let i = 0; i < 2; i++) expect((await app.inject({ method: 'POST', url: '/api/items', headers: access.headers('admin'), payload })).statusCode).toBe(200);
+    expect([await sample(eventSeries), await sample(deadSeries)]).toEqual([(before[0] ?? 0) + 1, (before[1] ?? 0) + 1]);
+  });
+});
+
 describe('GET /metrics', () => {
   // Every catalogued metric, on a running service: test/telemetry/service.test.ts.
   it('exposes the ingest metrics in the Prometheus text format', async () => {

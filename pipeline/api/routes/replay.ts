@@ -11,6 +11,7 @@ import type { ReplayMark } from '../../store/event-store.js';
 import { toDeadLetterFilter } from '../filters.js';
 import { reparse, type SourceOf } from '../replay.js';
 import type { ApiDeps } from '../server.js';
+import { countStored } from '../../telemetry/stored-counts.js';
 import { storeErrorReply } from './store-error.js';
 
 const list = { type: 'string', minLength: 1, description: 'one value, or several separated by commas' } as const;
@@ -45,7 +46,7 @@ export interface ReplayRouteDeps extends ApiDeps {
   readonly sourceOf: SourceOf;
 }
 
-export const replayRoutes: FastifyPluginAsync<ReplayRouteDeps> = async (app, { store, sourceOf }) => {
+export const replayRoutes: FastifyPluginAsync<ReplayRouteDeps> = async (app, { store, sourceOf, telemetry }) => {
   app.post<{ Body: ReplayBody }>(
     '/api/dead-letters/replay',
     { config: { role: 'operator' }, schema: { body: replayBodySchema, description: 'read dead letters again with the current parsers; those that read become events and are marked replayed' } },
@@ -87,6 +88,7 @@ export const replayRoutes: FastifyPluginAsync<ReplayRouteDeps> = async (app, { s
         // Events first: a crash between the two leaves dead letters to replay again, never marks without events.
         const written = await store.writeBatch(events, []);
         if (!written.ok) return storeErrorReply(reply, written.error);
+        countStored(telemetry?.instruments, events.slice(written.events.duplicates), []);
         const marked = await store.markReplayed(marks, new Date().toISOString());
         if (!marked.ok) return storeErrorReply(reply, marked.error);
       }
