@@ -115,6 +115,12 @@ export interface DeadLetter {
   readonly log?: LogFields;
   readonly kafka?: KafkaOrigin;
   readonly error: { readonly type: DeadLetterReason; readonly message: string };
+  /**
+   * A 3.2 record that failed inside a session: the session it was read in (the `session.start`
+   * before it), so that a replay reads it in that session, with its host, version and correlation
+   * id, as the first reading would have. Absent outside a session and for 4.2.
+   */
+  readonly recovery?: { readonly rlog_session: { readonly id: string; readonly host: string; readonly version: string } };
   /** Set when a replay turned this dead letter into an event. */
   readonly replayed?: { readonly at: string; readonly event_id: string };
 }

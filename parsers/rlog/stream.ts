@@ -138,6 +138,7 @@ export function parseRlogChunk(chunk: Buffer, context: RlogContext, source: Rlog
       },
       log: source.path !== undefined ? { file: { path: source.path }, offset } : { offset },
       error: { type: reason, message: `line ${lineNo}, column ${column}: ${message}` },
+      ...(session !== null ? { recovery: { rlog_session: session } } : {}),
     };
     items.push({ kind: 'dead-letter', deadLetter: dl });
     tally.deadLetters++;

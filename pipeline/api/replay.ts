@@ -4,7 +4,9 @@
  * letter's `event.original` with its `\xNN` escapes turned back into bytes (a record whose text
  * held a literal `\xNN`, or longer than the 65,536 bytes kept, cannot be read back exactly), read
  * at its `log.offset` with the settings of the configured source whose globs match its file
- * (host, zone, version; a 3.2 record read alone has no session around it).
+ * (host, zone, version) and, for a 3.2 record, in the session it was first read in
+ * (`recovery.rlog_session`), so that it gets the host, version, correlation id and event id that
+ * a first reading without the fault would have given it.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { DeadLetter, ParsedItem } from '../../parsers/event.js';
@@ -57,7 +59,8 @@ export function sourceResolver(sources: readonly SourceEntry[], cwd: string = pr
 export function reparse(deadLetter: DeadLetter, source: RlogSource, now: () => string = () => new Date().toISOString()): ParsedItem[] {
   const format: Format = deadLetter.event.dataset === 'recovery.v32' ? 'rlog' : 'ops';
   const offset = deadLetter.log?.offset ?? 0;
-  const context = format === 'rlog' ? { format, rlog: { ...INITIAL_RLOG_CONTEXT, offset } } : { format, ops: { ...INITIAL_OPS_CONTEXT, offset } };
+  const session = deadLetter.recovery?.rlog_session ?? null;
+  const context = format === 'rlog' ? { format, rlog: { ...INITIAL_RLOG_CONTEXT, offset, session } } : { format, ops: { ...INITIAL_OPS_CONTEXT, offset } };
   const reader = new RecordReader(format, source, context, now);
   const bytes = originalBytes(deadLetter.event.original);
   return [...reader.push(Buffer.concat([bytes, Buffer.from('\n')])), ...reader.end()];

@@ -172,6 +172,11 @@ export function toDeadLetterRecord(deadLetter: DeadLetter, index: number, ingest
     const file = isObject(log) ? log['file'] : null;
     if (file !== undefined && (!isObject(file) || typeof file['path'] !== 'string')) return bad('log.file.path must be a string');
   }
+  const recovery = d['recovery'];
+  if (recovery !== undefined) {
+    const session = isObject(recovery) ? recovery['rlog_session'] : null;
+    if (!isObject(session) || !['id', 'host', 'version'].every((k) => typeof session[k] === 'string')) return bad('recovery.rlog_session must be an object of strings id, host and version');
+  }
   const { replayed: _replayed, ...rest } = deadLetter;
   // Replay marks belong to the store (markReplayed), not to the writer.
   const stored: DeadLetter =

@@ -130,7 +130,7 @@ describe('templates, names, lifecycle', () => {
   it('ILM: hot, warm at 7 days, deleted after the retention; never read-only (late events still land)', () => {
     expect(ilmPolicy('events', 30)).toEqual({
       policy: {
-        _meta: { managed_by: 'kintsugi', kind: 'events', version: 1 },
+        _meta: { managed_by: 'kintsugi', kind: 'events', version: 2 },
         phases: {
           hot: { min_age: '0ms', actions: { set_priority: { priority: 100 } } },
           warm: { min_age: '7d', actions: { set_priority: { priority: 50 } } },

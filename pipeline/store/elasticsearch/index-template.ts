@@ -171,6 +171,9 @@ export const DEAD_LETTER_FIELDS: FieldTable<DeadLetter> = {
   'error.message': ecs('match_only_text'),
   'replayed.at': custom('date'),
   'replayed.event_id': custom('keyword'),
+  'recovery.rlog_session.id': custom('keyword'),
+  'recovery.rlog_session.host': custom('keyword'),
+  'recovery.rlog_session.version': custom('keyword'),
 };
 
 /**
@@ -246,7 +249,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<IndexKind, number>> = {
 };
 
 /** Bumped whenever a mapping changes; written as the template `version` and in `_meta`. */
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 /**
  * The concrete index of a document: `kintsugi-events-2026.03.14`, `kintsugi-alerts-2026.03`,
