@@ -196,12 +196,14 @@ export function registerOpsCommands(program: Command): void {
     .option('--top <n>', 'how many files', '20')
     .option('--since <duration>', 'how far back the store is read, such as 30d', '30d')
     .option('--path <path>', 'warm these files instead of asking the store (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--max-cache-mib <n>', 'then drop the least recently used chunks of other files until the cache of this repository holds at most this many MiB', '1024')
     .addOption(jsonOption())
     .action(
       action(async (o) => {
         const instance = instanceOf(o);
         const top = optInt(o, 'top', '--top') ?? 20;
         const since = optStr(o, 'since') ?? '30d';
+        const maxCacheMiB = optInt(o, 'maxCacheMib', '--max-cache-mib') ?? 1024;
         if (!/^[1-9][0-9]*[mhd]$/.test(since)) throw rstError('RST_ERR_USAGE', `--since must be a duration such as 7d or 12h, got ${JSON.stringify(since)}`);
         const given = o['path'];
         const data = resolveDataDir(optStr(o, 'data'));
@@ -215,11 +217,13 @@ export function registerOpsCommands(program: Command): void {
             await backend.close();
           }
         }
-        const r = await withEvents(o, (log) => prefetchInstance(instance, paths, { dataDir: data, emit: log.append }));
+        const r = await withEvents(o, (log) => prefetchInstance(instance, paths, { dataDir: data, emit: log.append, maxCacheBytes: maxCacheMiB * 1024 * 1024 }));
         if (optBool(o, 'json')) out(JSON.stringify(r));
         else {
           out(`${instance.host}/${instance.id}: ${r.files.length} hot file(s) of snapshot ${shortId(r.snapshot)} warm in ${r.cacheDir}: ${r.chunks} chunks, ${r.loaded} loaded now (${formatBytes(r.bytesLoaded)})`);
           for (const p of r.notInSnapshot) out(`  not in the snapshot: ${p}`);
+          if (r.trim.dropped > 0) out(`  ${r.trim.dropped} least recently used chunk(s) dropped (${formatBytes(r.trim.bytesDropped)}); the cache holds ${formatBytes(r.trim.bytesHeld)}`);
+          if (r.trim.overBudget) out(`  the hot files alone exceed --max-cache-mib ${maxCacheMiB}: the cache holds ${formatBytes(r.trim.bytesHeld)}`);
         }
       }),
     );

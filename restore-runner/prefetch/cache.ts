@@ -3,8 +3,10 @@
  * (`<data>/prefetch/<repository id>/<2 hex>/<id>`), so that a restore of the files they make up
  * reads no pack. A chunk is proven against its name on every read, as the repository's are; one
  * that does not match is deleted and read from the repository instead. Writes are tmp + rename.
+ * A chunk's mtime is the last time it was written or served: `trim` keeps the cache within a
+ * budget by dropping the least recently used first.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { errnoOf } from '../errors.js';
@@ -57,6 +59,7 @@ export class ChunkCache {
       this.drop(id);
       return undefined;
     }
+    touch(this.path(id));
     return data;
   }
 
@@ -75,6 +78,38 @@ export class ChunkCache {
     this.known.delete(id);
   }
 
+  /**
+   * Drops chunks, least recently used first, until the cache holds at most `maxBytes`; chunks in
+   * `keep` (those just warmed) are never dropped, so the cache may stay above the budget when
+   * they alone exceed it (`overBudget`).
+   */
+  trim(maxBytes: number, keep: ReadonlySet<Id> = new Set()): TrimReport {
+    const held: { id: Id; size: number; usedMs: number }[] = [];
+    let total = 0;
+    for (const id of this.known) {
+      try {
+        const st = statSync(this.path(id));
+        held.push({ id, size: st.size, usedMs: st.mtimeMs });
+        total += st.size;
+      } catch (err: unknown) {
+        if (errnoOf(err) !== 'ENOENT') throw err;
+        this.known.delete(id);
+      }
+    }
+    let dropped = 0;
+    let bytesDropped = 0;
+    held.sort((a, b) => a.usedMs - b.usedMs);
+    for (const h of held) {
+      if (total <= maxBytes) break;
+      if (keep.has(h.id)) continue;
+      this.drop(h.id);
+      total -= h.size;
+      dropped++;
+      bytesDropped += h.size;
+    }
+    return { dropped, bytesDropped, bytesHeld: total, overBudget: total > maxBytes };
+  }
+
   /** Bytes held (for reports). */
   bytes(): number {
     let n = 0;
@@ -86,6 +121,24 @@ export class ChunkCache {
       }
     }
     return n;
+  }
+}
+
+export interface TrimReport {
+  readonly dropped: number;
+  readonly bytesDropped: number;
+  readonly bytesHeld: number;
+  /** Still above the budget: the chunks that had to be kept exceed it alone. */
+  readonly overBudget: boolean;
+}
+
+/** Marks a chunk as just used; a mount that refuses it still serves the chunk. */
+function touch(path: string): void {
+  const now = new Date();
+  try {
+    utimesSync(path, now, now);
+  } catch {
+    // Only the eviction order suffers.
   }
 }
 

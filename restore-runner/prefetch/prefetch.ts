@@ -15,14 +15,18 @@ import { ActionEvents, type EmitOps } from '../ops-events/record.js';
 import { BlobReader } from '../repository/blob-reader.js';
 import { Repository } from '../repository/repository.js';
 import { readManifest } from '../snapshot/content.js';
-import { ChunkCache } from './cache.js';
+import { ChunkCache, type TrimReport } from './cache.js';
 
 export interface PrefetchOptions {
   readonly dataDir: string;
   readonly emit: EmitOps;
   readonly now?: () => number;
   readonly correlationId?: string;
+  /** After warming, drop least recently used chunks of other files down to this many bytes (default 1 GiB). */
+  readonly maxCacheBytes?: number;
 }
+
+export const DEFAULT_MAX_CACHE_BYTES = 1024 * 1024 * 1024;
 
 export interface PrefetchReport {
   readonly snapshot: Id;
@@ -34,6 +38,8 @@ export interface PrefetchReport {
   readonly loaded: number;
   readonly bytesLoaded: number;
   readonly cacheDir: string;
+  /** The budget applied after warming (cache.ts `trim`). */
+  readonly trim: TrimReport;
 }
 
 export async function prefetchInstance(instance: Instance, paths: readonly string[], o: PrefetchOptions): Promise<PrefetchReport> {
@@ -75,6 +81,9 @@ export async function prefetchInstance(instance: Instance, paths: readonly strin
       reader.close();
     }
     const notInSnapshot = [...wanted].filter((p) => !files.includes(p));
+    // What was just warmed stays; the manifest too, or the next restore reads packs for it.
+    const manifest = record.payload.kind === 'tree' ? record.payload.tree : [];
+    const trim = cache.trim(o.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES, new Set([...manifest, ...chunks]));
     await ev.emit({
       op: 'prefetch.load',
       status: 'ok',
@@ -82,9 +91,9 @@ export async function prefetchInstance(instance: Instance, paths: readonly strin
       bytes: bytesLoaded,
       durationMs: now() - started,
       message: `${files.length} hot file(s) of ${shortId(record.id)} warm: ${chunks.size} chunks, ${loaded} loaded now`,
-      details: { files: files.length, chunks: chunks.size, loaded },
+      details: { files: files.length, chunks: chunks.size, loaded, dropped: trim.dropped, cache_bytes: trim.bytesHeld },
     });
-    return { snapshot: record.id, files, notInSnapshot, chunks: chunks.size, loaded, bytesLoaded, cacheDir: cache.dir };
+    return { snapshot: record.id, files, notInSnapshot, chunks: chunks.size, loaded, bytesLoaded, cacheDir: cache.dir, trim };
   } catch (err: unknown) {
     await ev.emit({ op: 'prefetch.load', status: 'failed', code: OPS_CODES.prefetchFailed, durationMs: now() - started, message: isRstError(err) ? `${err.code}: ${err.message}` : messageOf(err) });
     throw err;

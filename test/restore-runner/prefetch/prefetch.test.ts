@@ -3,7 +3,8 @@
  * their chunks kept warm in the data folder, and a restore of them with the cache reads no pack
  * file (the repository's data folder is moved away to prove it).
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../../parsers/event.js';
@@ -116,5 +117,52 @@ describe('prefetch', () => {
     await restore(repo, { snapshot: r.snapshot, target: host.rootA, mode: 'files', paths: [MOD], trustedKey: repo.trustedKey(), progress: false, local: cache });
     expect(readFileSync(join(host.rootA, MOD)).equals(original)).toBe(true);
     expect(cache.ids()).toEqual([]);
+  });
+
+  it('keeps the cache within its budget: least recently used chunks of other files go first, the files just warmed stay', async () => {
+    const host = opsHost();
+    const a = requireInstance(host.map, 'os-a');
+    const { emit } = collector();
+    await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const data = tempDir('prefetch-data');
+    const repo = Repository.open(host.repo);
+    // Chunks of files no longer hot, from an earlier prefetch: one used an hour ago, one a day ago.
+    const stale = ChunkCache.open(data, repo.config.id);
+    const blob = (text: string): { id: string; data: Buffer } => ({ id: createHash('sha256').update(text).digest('hex'), data: Buffer.from(text.repeat(1000)) });
+    const hourOld = { ...blob('h'), data: Buffer.from('h') };
+    const dayOld = { ...blob('d'), data: Buffer.from('d') };
+    for (const b of [hourOld, dayOld]) stale.put(b.id, b.data);
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    utimesSync(join(stale.dir, hourOld.id.slice(0, 2), hourOld.id), ago(3600_000), ago(3600_000));
+    utimesSync(join(stale.dir, dayOld.id.slice(0, 2), dayOld.id), ago(86_400_000), ago(86_400_000));
+
+    const unbounded = await prefetchInstance(a, [MOD], { dataDir: data, emit });
+    expect(unbounded.trim).toMatchObject({ dropped: 0, overBudget: false });
+    const warm = ChunkCache.open(data, repo.config.id).ids().filter((id) => id !== hourOld.id && id !== dayOld.id);
+    // A budget that holds the warm chunks and one byte more: the day-old chunk goes, the hour-old one stays.
+    const budget = unbounded.trim.bytesHeld - 1;
+    const trimmed = await prefetchInstance(a, [MOD], { dataDir: data, emit, maxCacheBytes: budget });
+    expect(trimmed.trim).toEqual({ dropped: 1, bytesDropped: 1, bytesHeld: budget, overBudget: false });
+    const left = ChunkCache.open(data, repo.config.id);
+    expect([left.holds(dayOld.id), left.holds(hourOld.id)]).toEqual([false, true]);
+    expect(warm.every((id) => left.holds(id))).toBe(true);
+
+    // A read makes a chunk recent: once served, the hour-old chunk outlives one used half an hour ago.
+    const halfHourOld = { ...blob('m'), data: Buffer.from('m') };
+    left.put(halfHourOld.id, halfHourOld.data);
+    utimesSync(join(left.dir, halfHourOld.id.slice(0, 2), halfHourOld.id), ago(1800_000), ago(1800_000));
+    expect(left.get(hourOld.id)?.toString()).toBe('h');
+    const again = await prefetchInstance(a, [MOD], { dataDir: data, emit, maxCacheBytes: budget });
+    expect(again.trim).toMatchObject({ dropped: 1, overBudget: false });
+    const after = ChunkCache.open(data, repo.config.id);
+    expect([after.holds(halfHourOld.id), after.holds(hourOld.id)]).toEqual([false, true]);
+
+    // A budget the hot files alone exceed: everything else goes, they stay, and the report says so.
+    const none = await prefetchInstance(a, [MOD], { dataDir: data, emit, maxCacheBytes: 0 });
+    expect(none.trim).toMatchObject({ dropped: 1, overBudget: true });
+    const last = ChunkCache.open(data, repo.config.id);
+    expect(last.holds(hourOld.id)).toBe(false);
+    expect(warm.every((id) => last.holds(id))).toBe(true);
+    expect(none.loaded).toBe(0);
   });
 });
