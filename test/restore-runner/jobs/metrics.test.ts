@@ -75,7 +75,7 @@ describe('restore runner metrics', () => {
     await runner.settle();
     expect(runner.get(job.id).state).toBe('awaiting-approval');
     expect(await meter.value(METRICS.restoreApprovalsPending.name)).toBe(1);
-    runner.cancel(job.id, 'olga');
+    await runner.cancel(job.id, 'olga');
     expect(await meter.value(METRICS.restoreApprovalsPending.name)).toBe(0);
     expect(await meter.value(METRICS.restores.name, { outcome: 'cancelled' })).toBe(1);
     await runner.stop();
