@@ -11,14 +11,14 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApi } from '../../../pipeline/api/server.js';
 import { MemoryEventStore } from '../../../pipeline/store/memory-store.js';
-import { RunnerEventLog, runnerLogPath } from '../../../restore-runner/events/event-log.js';
+import { runnerLogPath } from '../../../restore-runner/events/event-log.js';
 import type { Job } from '../../../restore-runner/jobs/job.js';
 import { JOBS_DIR } from '../../../restore-runner/jobs/job-store.js';
-import { RestoreRunner } from '../../../restore-runner/jobs/runner.js';
+import type { RestoreRunner } from '../../../restore-runner/jobs/runner.js';
 import { validatePolicy } from '../../../restore-runner/recovery-policy/load.js';
 import { testAccess, type TestAccess } from '../../access/harness.js';
 import { describeTree, tempDir } from '../helpers.js';
-import { makeFleet, readRunnerLog, write, type TestFleet } from './fleet.js';
+import { fleetRunner, makeFleet, readRunnerLog, write, type TestFleet } from './fleet.js';
 
 const AUTO = validatePolicy({ version: 1, groups: [{ name: 'lab', hosts: ['lab-*'], restore: 'auto' }] }, 'test-policy');
 const FILES = 200;
@@ -36,16 +36,7 @@ function damagedFleet(dir: string): TestFleet {
 }
 
 function runnerOn(fleet: TestFleet, data: string, onJobProgress?: (job: Job) => void): RestoreRunner {
-  return new RestoreRunner({
-    dataDir: data,
-    policy: AUTO,
-    instances: fleet.map,
-    events: new RunnerEventLog(runnerLogPath(data)),
-    damage: () => Promise.resolve({ paths: [], firstEventId: null }),
-    holds: () => Promise.resolve([]),
-    pollIntervalMs: 20,
-    ...(onJobProgress !== undefined ? { onJobProgress } : {}),
-  });
+  return fleetRunner(fleet, data, { policy: AUTO, ...(onJobProgress !== undefined ? { onJobProgress } : {}) });
 }
 
 /** How many of the files are restored; throws on one that is neither whole old nor whole new. */
@@ -58,6 +49,8 @@ function restoredCount(fleet: TestFleet): number {
   }
   return n;
 }
+
+type InjectReply = Awaited<ReturnType<FastifyInstance['inject']>>;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -72,8 +65,8 @@ describe('cancelling a running restore job', () => {
     const store = new MemoryEventStore();
     const access: TestAccess = testAccess(store);
     let app: FastifyInstance | undefined;
-    let during: ReturnType<FastifyInstance['inject']> | undefined;
-    let cancelReply: ReturnType<FastifyInstance['inject']> | undefined;
+    let during: Promise<InjectReply> | undefined;
+    let cancelReply: Promise<InjectReply> | undefined;
     const runner = runnerOn(fleet, data, (job) => {
       // As soon as the engine writes: look at the job, and cancel it, both through the API.
       if (job.progress?.phase !== 'write' || cancelReply !== undefined || app === undefined) return;
