@@ -6,5 +6,9 @@ export const EXIT = {
   FAILURE: 1,
   /** The command line was wrong. */
   USAGE: 2,
+  /** `kintsugi restore` stopped by SIGINT (128 + 2, as shells report it): the target is left safe. */
+  CANCELLED_SIGINT: 130,
+  /** `kintsugi restore` stopped by SIGTERM (128 + 15). */
+  CANCELLED_SIGTERM: 143,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -9,7 +9,8 @@ import { Command, Option } from 'commander';
 import { ServiceClient } from '../pipeline/client.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { runningService, SERVICE_FILE } from '../pipeline/service-file.js';
-import { isJob, type Job } from '../restore-runner/jobs/job.js';
+import { isJob, type Job, type JobProgress } from '../restore-runner/jobs/job.js';
+import { formatBytes } from '../restore-runner/progress.js';
 import { EXIT } from './exit.js';
 
 interface Common {
@@ -42,6 +43,12 @@ function row(j: Job): string {
   return [j.id.padEnd(30), j.state.padEnd(17), j.trigger.padEnd(7), `${j.host}/${j.instance}`.padEnd(24), j.createdAt.padEnd(24), j.correlationId].join('  ');
 }
 
+function progressText(p: JobProgress): string {
+  const bytes = `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`;
+  const files = p.filesTotal !== undefined ? `, ${p.filesDone ?? 0} of ${p.filesTotal} files` : '';
+  return `${p.phase} ${bytes}${files} (at ${p.updatedAt})`;
+}
+
 function show(j: Job): string {
   const lines = [
     `job ${j.id}: ${j.state}`,
@@ -54,6 +61,8 @@ function show(j: Job): string {
   ];
   if (j.choice.length > 0) lines.push('  snapshot choice:', ...j.choice.map((l) => `    ${l}`));
   if (j.attempts.length > 0) lines.push('  attempts:', ...j.attempts.map((a) => `    ${a.startedAt} ${a.snapshot.slice(0, 12)} ${a.mode} ${a.purpose}: ${a.outcome}${a.error !== undefined ? ` (${a.error})` : ''}`));
+  if (j.progress !== undefined) lines.push(`  progress: ${progressText(j.progress)}`);
+  if (j.cancelRequested !== undefined) lines.push(`  cancel requested by ${j.cancelRequested.by} at ${j.cancelRequested.at}`);
   if (j.error !== undefined) lines.push(`  error: ${j.error}`);
   lines.push('  history:', ...j.history.map((h) => `    ${h.at} ${h.state}${h.by !== undefined ? ` by ${h.by}` : ''}: ${h.note}`));
   return `${lines.join('\n')}\n`;
@@ -116,7 +125,7 @@ export function registerRestoresCommand(program: Command): void {
 
   for (const [verb, what] of [
     ['approve', 'Approve a waiting job (role approver): it runs when the policy allows'],
-    ['cancel', 'Cancel a job that has not started (role operator)'],
+    ['cancel', 'Cancel a job (role operator): a waiting one does not run; a running one stops at its next file or block batch, the instance left safe (state running: the stop was asked for, not yet done)'],
   ] as const) {
     common(restores.command(verb).description(what).argument('<id>', 'job id')).action((id: string, opts: Common) =>
       run(verb, async () => {

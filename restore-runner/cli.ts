@@ -412,6 +412,7 @@ export function registerRestoreCommands(program: Command): void {
         'full: into a new/empty directory, or an image file (written beside it, then renamed) or device; delta: write only the blocks (image) or files (tree) that differ; ' +
         'files: only --path globs. An interrupted restore resumes when run again',
     )
+    .addHelpText('after', '\nExit status: 0 restored, 1 failure (the RST_ERR_* code is printed), 2 usage, 130 / 143 cancelled by SIGINT / SIGTERM:\nthe restore stops at the next file (tree) or block batch (image), the target is left safe, and running it again finishes it.')
     .addOption(repoOption())
     .requiredOption('--snapshot <id>', "snapshot ID (a unique prefix) or 'latest' (narrow with --host/--instance)")
     .requiredOption('--target <path>', 'directory (tree) or image file / block device (image)')
@@ -430,17 +431,40 @@ export function registerRestoreCommands(program: Command): void {
         const prefetchData = optStr(o, 'prefetchData');
         const modeArg = optStr(o, 'mode') ?? 'auto';
         const mode = modeArg === 'full' || modeArg === 'delta' || modeArg === 'files' ? modeArg : 'auto';
-        const report = await restore(repo, {
-          snapshot: reqStr(o, 'snapshot', '--snapshot'),
-          target: reqStr(o, 'target', '--target'),
-          mode,
-          paths: optList(o, 'path'),
-          delete: optBool(o, 'delete'),
-          dryRun: optBool(o, 'dryRun'),
-          trustedKey: trusted(repo, o),
-          filter: filterOf({ host: o['host'], instance: o['instance'] }),
-          ...(prefetchData !== undefined ? { local: ChunkCache.open(prefetchData, repo.config.id) } : {}),
-        });
+        // SIGINT/SIGTERM stop the restore at its next safe point (between files or block batches);
+        // a second signal exits at once, which is as safe as a crash (the next run resumes).
+        const abort = new AbortController();
+        let signalled: 'SIGINT' | 'SIGTERM' | undefined;
+        const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+          if (signalled !== undefined) process.exit(sig === 'SIGINT' ? EXIT.CANCELLED_SIGINT : EXIT.CANCELLED_SIGTERM);
+          signalled = sig;
+          process.stderr.write(`kintsugi: ${sig}: stopping the restore at the next file or block batch, leaving the target safe (${sig} again: stop at once)\n`);
+          abort.abort();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        let report: RestoreReport;
+        try {
+          report = await restore(repo, {
+            snapshot: reqStr(o, 'snapshot', '--snapshot'),
+            target: reqStr(o, 'target', '--target'),
+            mode,
+            paths: optList(o, 'path'),
+            delete: optBool(o, 'delete'),
+            dryRun: optBool(o, 'dryRun'),
+            trustedKey: trusted(repo, o),
+            filter: filterOf({ host: o['host'], instance: o['instance'] }),
+            ...(prefetchData !== undefined ? { local: ChunkCache.open(prefetchData, repo.config.id) } : {}),
+            control: { signal: abort.signal },
+          });
+        } catch (err: unknown) {
+          if (!isRstError(err, 'RST_ERR_CANCELLED') || signalled === undefined) throw err;
+          process.stderr.write(`kintsugi: ${err.code}: ${err.message}\n`);
+          return signalled === 'SIGINT' ? EXIT.CANCELLED_SIGINT : EXIT.CANCELLED_SIGTERM;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         out(optBool(o, 'json') ? JSON.stringify(report) : restoreText(report));
       }),
     );

@@ -144,6 +144,10 @@ export const RST_ERRORS = {
     message: 'I/O error on %s: %s',
     retriable: true,
   },
+  RST_ERR_CANCELLED: {
+    message: 'Restore into %s was cancelled; %s. To finish it, run the same restore again: it resumes (as a delta, keeping what is in place)',
+    retriable: true,
+  },
 } as const;
 
 export type RstErrorCode = keyof typeof RST_ERRORS;

@@ -4,7 +4,8 @@
  * prints it.
  *
  * States: `awaiting-approval`, `held` (blast radius), `cooldown`, `queued` (waits for a slot)
- * → `running` → `succeeded` | `failed`; `cancelled` (by a person, before it ran); `refused`
+ * → `running` → `succeeded` | `failed`; `cancelled` (by a person, before it ran or while it ran:
+ * the engine stops at its next file or block batch); `refused`
  * (the policy allows no restore from an alert for this host). The first four are re-decided by
  * the runner as the facts change (a hold lifts, a cooldown passes, a slot frees, an approval).
  */
@@ -27,10 +28,20 @@ export interface JobAttempt {
   readonly purpose: 'repair' | 'rollback';
   readonly startedAt: string;
   readonly endedAt?: string;
-  readonly outcome: 'running' | 'ok' | 'refused' | 'failed';
+  readonly outcome: 'running' | 'ok' | 'refused' | 'failed' | 'cancelled';
   readonly error?: string;
   readonly bytesWritten?: number;
   readonly filesWritten?: number;
+}
+
+/** Where a running attempt is (the engine's last report, restore/control.ts). */
+export interface JobProgress {
+  readonly phase: 'plan' | 'write' | 'verify' | 'done';
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly filesDone?: number;
+  readonly filesTotal?: number;
+  readonly updatedAt: string;
 }
 
 export interface JobHistoryEntry {
@@ -69,6 +80,10 @@ export interface Job {
   readonly interruptions: number;
   readonly history: readonly JobHistoryEntry[];
   readonly error?: string;
+  /** The current (or last) attempt's progress: live in the API, in the job file about once a second. */
+  readonly progress?: JobProgress;
+  /** A cancel asked for while the job ran, kept so that a runner restarted before it ended does not resume it. */
+  readonly cancelRequested?: { readonly by: string; readonly at: string };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -8,7 +8,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { roleAllows } from '../../pipeline/access/roles.js';
 import { JobError } from './errors.js';
-import { JOB_STATES, type Job } from './job.js';
+import { FINAL_STATES, JOB_STATES, type Job } from './job.js';
 import type { RestoreRunner } from './runner.js';
 import { listInstanceSnapshots, listSnapshotDir } from './snapshot-browse.js';
 
@@ -17,7 +17,27 @@ export interface RestoreRouteDeps {
 }
 
 const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
-const jobDoc = { type: 'object', additionalProperties: true, required: ['id', 'state', 'host', 'instance', 'correlationId'] } as const;
+const jobDoc = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['id', 'state', 'host', 'instance', 'correlationId'],
+  properties: {
+    progress: {
+      type: 'object',
+      description: 'the running (or last) attempt: live here, in the job file about once a second',
+      required: ['phase', 'bytesDone', 'bytesTotal', 'updatedAt'],
+      properties: {
+        phase: { type: 'string', enum: ['plan', 'write', 'verify', 'done'] },
+        bytesDone: { type: 'number' },
+        bytesTotal: { type: 'number' },
+        filesDone: { type: 'number', description: 'tree restores' },
+        filesTotal: { type: 'number', description: 'tree restores' },
+        updatedAt: { type: 'string' },
+      },
+    },
+    cancelRequested: { type: 'object', description: 'a cancel asked for while the job ran', required: ['by', 'at'], properties: { by: { type: 'string' }, at: { type: 'string' } } },
+  },
+} as const;
 const idParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' } }, required: ['id'] } as const;
 
 const nameParam = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^/]+$' } as const;
@@ -141,19 +161,25 @@ export const restoreRoutes: FastifyPluginAsync<RestoreRouteDeps> = async (app, {
     }
   });
 
-  // Approve (approver) and cancel (operator): the same shape, the runner's own checks of the state.
-  for (const [verb, role, act] of [
-    ['approve', 'approver', (id: string, by: string) => runner.approve(id, by)],
-    ['cancel', 'operator', (id: string, by: string) => runner.cancel(id, by)],
-  ] as const) {
-    app.post<{ Params: { id: string } }>(`/api/restores/:id/${verb}`, { config: { role }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
-      try {
-        const job = act(request.params.id, request.principal.name);
-        await audit(request, `restore.${verb}`, job);
-        return job;
-      } catch (err: unknown) {
-        return fail(reply, err);
-      }
-    });
-  }
+  app.post<{ Params: { id: string } }>('/api/restores/:id/approve', { config: { role: 'approver' }, schema: { params: idParams, response: { 200: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+    try {
+      const job = runner.approve(request.params.id, request.principal.name);
+      await audit(request, 'restore.approve', job);
+      return job;
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
+
+  // A running job: 200 once the engine stopped (the job has ended), 202 when it has not yet within
+  // the runner's bounded wait (the job shows `cancelRequested`; poll it). 409 when already final.
+  app.post<{ Params: { id: string } }>('/api/restores/:id/cancel', { config: { role: 'operator' }, schema: { params: idParams, response: { 200: jobDoc, 202: jobDoc, 404: errorDoc, 409: errorDoc } } }, async (request, reply) => {
+    try {
+      const job = await runner.cancel(request.params.id, request.principal.name);
+      await audit(request, 'restore.cancel', job);
+      return reply.status(FINAL_STATES.includes(job.state) ? 200 : 202).send(job);
+    } catch (err: unknown) {
+      return fail(reply, err);
+    }
+  });
 };

@@ -9,6 +9,10 @@
  * unless it was interrupted `max_attempts` times already: then it is marked failed. The ids of a
  * job's `restore.start` and `restore.end` are fixed in the job file before the first is written,
  * so a resumed job writes the same events again and the store keeps one of each.
+ *
+ * Cancelling a running job: the request is written into the job first (a runner restarted before
+ * the job ended then ends it `cancelled` instead of resuming it), then the engine's AbortSignal
+ * fires; the engine stops at its next file or block batch, the target safe (restore/control.ts).
  */
 import type { ObservableCallback } from '@opentelemetry/api';
 import type { Log } from '../../collectors/source.js';
@@ -22,11 +26,12 @@ import { findInstance, requireInstance, type Instance, type InstanceMap } from '
 import { afterVerifyFailure, chooseSnapshot, decideAdmission, type Admission, type Hold, type SnapshotChoice } from '../recovery-policy/decide.js';
 import { groupOf, type RecoveryPolicy } from '../recovery-policy/policy.js';
 import type { LocalChunks } from '../repository/blob-reader.js';
+import type { RestoreProgress } from '../restore/control.js';
 import { restore } from '../restore/restore.js';
 import { ChunkCache, countedReads } from '../prefetch/cache.js';
 import { JobError } from './errors.js';
 import { gatherFacts, sha256OfFile } from './instance-facts.js';
-import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobState } from './job.js';
+import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobProgress, type JobState } from './job.js';
 import { JobStore } from './job-store.js';
 import { join } from 'node:path';
 
@@ -55,6 +60,10 @@ export interface RunnerOptions {
   readonly pollIntervalMs?: number;
   /** The service's instruments (pipeline/telemetry/metrics.ts) the runner records its jobs with. */
   readonly instruments?: RunnerInstruments;
+  /** How long a cancel of a running job waits for the engine to stop before answering (default 5 s). */
+  readonly cancelWaitMs?: number;
+  /** Each progress report of a running job, the job as GET shows it (for whoever pushes it on; tests follow a job with it). */
+  readonly onJobProgress?: (job: Job) => void;
 }
 
 export type RunnerInstruments = Pick<Instruments, 'restores' | 'restoreDuration' | 'restoreJobsActive' | 'restoreWrittenBytes' | 'restoreApprovalsPending' | 'prefetchChunkReads'>;
@@ -86,6 +95,16 @@ const CODE_VERIFY_FAILED = 'E7001';
 const CODE_RESTORE_FAILED = 'E7002';
 const CODE_NO_SNAPSHOT = 'E7003';
 const CODE_INTERRUPTED = 'E7004';
+/**
+ * A job cancelled by a person (`restore.end` status `skipped`). OPS 4.2 has no code for a cancel:
+ * its codes are S0000 (none), E (error) and W (warning) with four digits. A cancel is no error
+ * (`skipped` maps to the outcome `unknown`, not `failure`), but the instance was not (fully)
+ * restored, which whoever reads the trace must see: a warning, in the runner's own 70xx range.
+ */
+const CODE_CANCELLED = 'W7005';
+
+/** Progress goes into the job file at most this often (and at every change of phase). */
+const PROGRESS_SAVE_MS = 1000;
 
 type NewJob = Pick<Job, 'id' | 'trigger' | 'alert' | 'correlationId' | 'host' | 'instance' | 'module' | 'paths' | 'snapshot' | 'requestedBy' | 'approvedBy'>;
 
@@ -111,6 +130,10 @@ export class RestoreRunner {
   private readonly log: Log | undefined;
   private readonly restoreRules: ReadonlySet<string>;
   private readonly active = new Map<string, Promise<void>>();
+  /** The running jobs' engine signals. */
+  private readonly aborts = new Map<string, AbortController>();
+  /** The running jobs' last progress (the job file gets it at most once a second). */
+  private readonly live = new Map<string, { readonly progress: JobProgress; readonly savedAtMs: number }>();
   private timer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -144,10 +167,12 @@ export class RestoreRunner {
     return new Date(this.now()).toISOString();
   }
 
+  /** Applies `change` to the stored job (which a cancel or a progress report may have changed since the caller's copy). */
   private update(job: Job, change: Partial<Job>, note?: { readonly note: string; readonly by?: string }): Job {
-    const state = change.state ?? job.state;
-    const history = note === undefined ? job.history : [...job.history, { at: this.iso(), state, note: note.note, ...(note.by !== undefined ? { by: note.by } : {}) }];
-    const next: Job = { ...job, ...change, updatedAt: this.iso(), history };
+    const current = this.store.get(job.id) ?? job;
+    const state = change.state ?? current.state;
+    const history = note === undefined ? current.history : [...current.history, { at: this.iso(), state, note: note.note, ...(note.by !== undefined ? { by: note.by } : {}) }];
+    const next: Job = { ...current, ...change, updatedAt: this.iso(), history };
     this.store.put(next);
     return next;
   }
@@ -156,11 +181,21 @@ export class RestoreRunner {
   async start(): Promise<void> {
     this.store.load((file, why) => this.log?.warn({ file, why }, 'restore job file ignored'));
     for (const job of this.store.all().filter((j) => j.state === 'running')) {
+      if (job.cancelRequested !== undefined) {
+        // Cancelled while it ran, and the runner stopped before the engine did: never resumed.
+        const by = job.cancelRequested.by;
+        const attempts = job.attempts.map((a) => (a.outcome === 'running' ? { ...a, outcome: 'cancelled' as const, endedAt: this.iso() } : a));
+        const ended = this.update(job, { state: 'cancelled', attempts }, { note: `cancelled by ${by}: the runner stopped before the restore did; not resumed`, by });
+        this.emitEnd(ended, 'skipped', CODE_CANCELLED, `cancelled by ${by}; the runner stopped before the restore did: ${job.host}/${job.instance} may be partly restored, every file whole; request the restore again to finish it`, null, by);
+        this.recordEnd(ended);
+        this.log?.info({ job: job.id, by }, 'restore job cancelled while the runner was down: not resumed');
+        continue;
+      }
       const interruptions = job.interruptions + 1;
       const group = groupOf(this.options.policy, job.host);
       if (interruptions >= group.maxAttempts) {
         const failed = this.update(job, { state: 'failed', interruptions, error: `the runner stopped ${interruptions} times while this job ran` }, { note: `interrupted ${interruptions} times (max_attempts ${group.maxAttempts}): failed` });
-        this.emitEnd(failed, false, CODE_INTERRUPTED, failed.error ?? '');
+        this.emitEnd(failed, 'failed', CODE_INTERRUPTED, failed.error ?? '');
         this.recordEnd(failed);
       } else {
         this.update(job, { state: 'queued', interruptions }, { note: 'the runner stopped while this job ran: it resumes' });
@@ -255,13 +290,48 @@ export class RestoreRunner {
     return next;
   }
 
-  cancel(id: string, by: string): Job {
+  /**
+   * Cancels a waiting job at once, or a running one: the request is stored in the job, the engine
+   * is told to stop, and this waits up to `cancelWaitMs` for it to have stopped. The job returned
+   * is `cancelled` (or, when the engine passed its last check first, `succeeded`/`failed`), or
+   * still `running` with `cancelRequested` when the engine has not stopped yet.
+   */
+  async cancel(id: string, by: string): Promise<Job> {
     const job = this.need(id);
-    if (!WAITING_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, job.state === 'running' ? 'a running restore is not interrupted: wait for it to end' : 'it has ended already');
-    const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
-    this.recordEnd(next);
-    this.log?.info({ job: id, by }, 'restore job cancelled');
-    return next;
+    if (FINAL_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, 'it has ended already');
+    if (job.state !== 'running') {
+      const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
+      // A job that ran before (and was queued again after the runner stopped) has a restore.start to end.
+      this.emitEnd(next, 'skipped', CODE_CANCELLED, `cancelled by ${by} before it ran again`, null, by);
+      this.recordEnd(next);
+      this.log?.info({ job: id, by }, 'restore job cancelled');
+      return next;
+    }
+    if (job.cancelRequested === undefined) {
+      this.update(job, { cancelRequested: { by, at: this.iso() } }, { note: `cancel requested by ${by}: the restore stops at its next file or block batch`, by });
+      this.log?.info({ job: id, by }, 'restore job cancel requested');
+    }
+    this.aborts.get(id)?.abort();
+    const run = this.active.get(id);
+    if (run !== undefined) await settledWithin(run, this.options.cancelWaitMs ?? 5000);
+    return this.get(id);
+  }
+
+  /** An engine report of a running job: kept live, written into the job file about once a second. */
+  private progress(id: string, p: RestoreProgress): void {
+    const nowMs = this.now();
+    const progress: JobProgress = { ...p, updatedAt: new Date(nowMs).toISOString() };
+    const last = this.live.get(id);
+    const save = last === undefined || last.progress.phase !== p.phase || nowMs - last.savedAtMs >= PROGRESS_SAVE_MS;
+    const job = this.store.get(id);
+    if (save && job !== undefined) this.update(job, { progress });
+    this.live.set(id, { progress, savedAtMs: save ? nowMs : (last?.savedAtMs ?? nowMs) });
+    if (job !== undefined) this.options.onJobProgress?.(this.withLive(job));
+  }
+
+  private withLive(job: Job): Job {
+    const l = this.live.get(job.id);
+    return l === undefined ? job : { ...job, progress: l.progress };
   }
 
   /** One instance of the configured map, for the snapshot routes (404 when the map has none such). */
@@ -274,11 +344,11 @@ export class RestoreRunner {
   }
 
   list(): Job[] {
-    return this.store.all();
+    return this.store.all().map((j) => this.withLive(j));
   }
 
   get(id: string): Job {
-    return this.need(id);
+    return this.withLive(this.need(id));
   }
 
   /** Re-decides the waiting jobs soon (one pass at a time). */
@@ -313,8 +383,16 @@ export class RestoreRunner {
         const current = this.update(job, { decision: { kind: d.decision.kind, explanation: d.explanation } }, { note: d.explanation.at(-1) ?? '' });
         this.log?.info({ job: job.id, host: job.host, instance: job.instance, decision: d.decision.kind, explanation: d.explanation }, 'policy decision: restore');
         this.options.instruments?.restoreJobsActive.add(1);
-        const run = this.execute(current).finally(() => {
+        const abort = new AbortController();
+        this.aborts.set(job.id, abort);
+        const run = this.execute(current, abort.signal).finally(() => {
           this.active.delete(job.id);
+          this.aborts.delete(job.id);
+          // The last report, which the once-a-second writes may have skipped, goes into the file.
+          const last = this.live.get(job.id);
+          this.live.delete(job.id);
+          const stored = this.store.get(job.id);
+          if (last !== undefined && stored !== undefined && stored.progress !== last.progress) this.update(stored, { progress: last.progress });
           this.options.instruments?.restoreJobsActive.add(-1);
           const ended = this.store.get(job.id);
           if (ended !== undefined) this.recordEnd(ended);
@@ -339,13 +417,15 @@ export class RestoreRunner {
     };
   }
 
-  private emitEnd(job: Job, ok: boolean, code: string | undefined, message: string, instance: Instance | null = null): void {
+  /** `restore.end` of a job that started (`user`: who ended it, for a cancel). */
+  private emitEnd(job: Job, status: 'ok' | 'failed' | 'skipped', code: string | undefined, message: string, instance: Instance | null = null, user?: string): void {
     if (job.events === null) return;
     this.options.events.emit(
       {
         ...this.base(job, instance),
+        ...(user !== undefined ? { user } : {}),
         op: 'restore.end',
-        status: ok ? 'ok' : 'failed',
+        status,
         ...(code !== undefined ? { code } : {}),
         parentId: job.events.startId,
         durationMs: this.now() - job.events.startMs,
@@ -357,12 +437,12 @@ export class RestoreRunner {
   }
 
   /** Runs one job to its end; never throws (a failure is the job's state). */
-  private async execute(start: Job): Promise<void> {
+  private async execute(start: Job, signal: AbortSignal): Promise<void> {
     let job = start;
     let instance: Instance | null = null;
     const fail = (why: string, code: string): void => {
       job = this.update(job, { state: 'failed', error: why }, { note: why });
-      this.emitEnd(job, false, code, why, instance);
+      this.emitEnd(job, 'failed', code, why, instance);
       this.log?.error({ job: job.id, host: job.host, instance: job.instance, error: why, correlation_id: job.correlationId }, 'restore failed');
     };
     try {
@@ -426,7 +506,15 @@ export class RestoreRunner {
         events.startId,
       );
       this.log?.info({ job: job.id, correlation_id: job.correlationId, choice: explanation }, 'restore started');
+      /** The job ends `cancelled`, with what the engine said of the target. */
+      const cancelledEnd = (state: string): void => {
+        const by = this.store.get(job.id)?.cancelRequested?.by ?? 'unknown';
+        job = this.update(job, { state: 'cancelled', error: state }, { note: `cancelled by ${by} while it ran: ${state}`, by });
+        this.emitEnd(job, 'skipped', CODE_CANCELLED, `cancelled by ${by}: ${state}`, instance, by);
+        this.log?.info({ job: job.id, host: job.host, instance: job.instance, by, correlation_id: job.correlationId }, 'restore cancelled');
+      };
       for (;;) {
+        if (signal.aborted) return cancelledEnd(`stopped before ${job.attempts.length > 0 ? 'the next attempt' : 'the restore began'}; nothing was written by it`);
         if (choice.kind === 'none') return fail(explanation.at(-1) ?? 'no snapshot to restore from', CODE_NO_SNAPSHOT);
         const chosen = choice;
         const attemptStart = this.now();
@@ -444,6 +532,7 @@ export class RestoreRunner {
             trustedKey: facts.trustedKey,
             filter: { host: instance.host, instance: instance.id },
             progress: false,
+            control: { signal, onProgress: (p) => this.progress(job.id, p) },
             // Chunks `kintsugi prefetch` keeps warm are taken from the data folder (proven by hash).
             ...(instance.location.kind === 'tree' ? { local: this.chunkCache(facts.repo.config.id) } : {}),
           });
@@ -478,11 +567,15 @@ export class RestoreRunner {
           }
           settle({ outcome: 'ok', bytesWritten: report.bytesWritten, filesWritten: report.filesWritten });
           job = this.update(job, { state: 'succeeded' }, { note: `restored from ${chosen.snapshot.slice(0, 12)} and verified` });
-          this.emitEnd(job, true, undefined, `restored ${job.paths.length > 0 ? job.paths.join(', ') : 'the instance'} on ${job.host}/${job.instance} from snapshot ${chosen.snapshot.slice(0, 12)}, verified`, instance);
+          this.emitEnd(job, 'ok', undefined, `restored ${job.paths.length > 0 ? job.paths.join(', ') : 'the instance'} on ${job.host}/${job.instance} from snapshot ${chosen.snapshot.slice(0, 12)}, verified`, instance);
           this.log?.info({ job: job.id, host: job.host, instance: job.instance, snapshot: chosen.snapshot, bytes_written: report.bytesWritten, correlation_id: job.correlationId }, 'restore verified');
           return;
         } catch (err: unknown) {
           const why = err instanceof Error ? err.message : String(err);
+          if (isRstError(err, 'RST_ERR_CANCELLED')) {
+            settle({ outcome: 'cancelled', error: why });
+            return cancelledEnd(why);
+          }
           const refused = isRstError(err) && (err.code === 'RST_ERR_VERIFY_FAILED' || !err.retriable) && err.code !== 'RST_ERR_USAGE' && err.code !== 'RST_ERR_TARGET_INVALID' && err.code !== 'RST_ERR_PATH_ESCAPE';
           if (!refused) {
             settle({ outcome: 'failed', error: why });
@@ -516,5 +609,19 @@ export class RestoreRunner {
   /** Final states, for callers that wait for a job. */
   static isFinal(job: Job): boolean {
     return FINAL_STATES.includes(job.state);
+  }
+}
+
+/** Waits for `p` for at most `ms` (the timer does not keep the process alive). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((res) => {
+    timer = setTimeout(res, ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([p.catch(() => undefined), limit]);
+  } finally {
+    clearTimeout(timer);
   }
 }

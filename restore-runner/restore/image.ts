@@ -21,6 +21,7 @@ import { Pool, sharedBuffer } from '../parallel/pool.js';
 import { fsyncDir } from '../repository/files.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readBlockMap } from '../snapshot/content.js';
+import { cancelled, ControlPoint, type RestoreControl } from './control.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { preverifyBlobsParallel, type RestoreContext } from './prepare.js';
 import type { RestoreReport } from './report.js';
@@ -32,6 +33,7 @@ export interface ImageRestoreOptions {
   readonly progress?: boolean;
   /** Bytes between journal checkpoints (fsync + journal write). */
   readonly checkpointBytes?: number;
+  readonly control?: RestoreControl;
 }
 
 const BATCH_BYTES = 8 * 1024 * 1024;
@@ -76,6 +78,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
   const dryRun = opts.dryRun ?? false;
   const checkpoint = Math.max(blockSize, Math.floor((opts.checkpointBytes ?? 64 * 1024 * 1024) / blockSize) * blockSize);
   const kind = targetKind(target);
+  const ctl = new ControlPoint(opts.control);
   if (kind === 'other') throw rstError('RST_ERR_TARGET_INVALID', target, 'not a regular file or a device');
   try {
     if (!statSync(dirname(target)).isDirectory()) throw new Error('parent is not a directory');
@@ -147,6 +150,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     bytesWritten = dataBytes;
     blocksWritten = dataBlocks;
     await pool.close();
+    ctl.report({ phase: 'done', bytesDone: 0, bytesTotal: dataBytes });
     return report(false);
   }
 
@@ -158,6 +162,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       try {
         ftruncateSync(fd, size);
         if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
+        ctl.report({ phase: 'write', bytesDone: start * blockSize, bytesTotal: size });
         await fullPass(fd, start);
         await checkpointer.settle();
         fsyncSync(fd);
@@ -165,11 +170,15 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         closeSync(fd);
       }
       // Every batch was read back as it was written; after a resume, the earlier part is checked too.
-      if (resumeFrom !== undefined) await verifyWhole(partialPath);
+      if (resumeFrom !== undefined) {
+        ctl.report({ phase: 'verify', bytesDone: 0, bytesTotal: size });
+        await verifyWhole(partialPath);
+      }
       renameSync(partialPath, target);
       fsyncDir(dirname(target));
       removeJournal(journalPath);
       progress.done();
+      ctl.report({ phase: 'done', bytesDone: size, bytesTotal: size });
       return report(true);
     }
 
@@ -190,7 +199,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       if (!dryRun) {
         if (resumeFrom === undefined) writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: start, bytesWritten: 0 });
         if (st.isFile() && st.size !== size) ftruncateSync(fd, size);
-        await writePass(fd, differ, resumeFrom?.bytesWritten ?? 0);
+        await writePass(fd, differ, resumeFrom?.bytesWritten ?? 0, bytesWritten - (resumeFrom?.bytesWritten ?? 0));
         written.push(...differ);
         await checkpointer.settle();
         fsyncSync(fd);
@@ -199,12 +208,14 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       closeSync(fd);
     }
     if (!dryRun) {
+      ctl.report({ phase: 'verify', bytesDone: 0, bytesTotal: resumeFrom === undefined ? bytesWritten : size });
       // After a resume, blocks written by the interrupted run are read back too.
       if (resumeFrom === undefined) verifyBlocks(target, written);
       else await verifyWhole(target);
       removeJournal(journalPath);
     }
     progress.done();
+    ctl.report({ phase: 'done', bytesDone: bytesWritten, bytesTotal: bytesWritten });
     return report(!dryRun);
   } finally {
     await pool.close();
@@ -252,6 +263,15 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       inflight.push({ b0, n, input: bufs.input, out: bufs.out, present, blobBlocks, done: pool.decompress(bufs.input, Uint32Array.from(desc), bufs.out, Buffer.concat(idBytes)) });
     };
     while (next < blocks || inflight.length > 0) {
+      if (await ctl.stopHere()) {
+        // Batches being decompressed are dropped; what was written up to here is made durable
+        // and recorded, so that the next run resumes at the first block not written.
+        await Promise.allSettled(inflight.map((b) => b.done));
+        const at = inflight[0]?.b0 ?? next;
+        await checkpointer.mark(fd, at, bytesWritten);
+        await checkpointer.settle();
+        throw cancelled(target, `${target} is as it was; ${partialPath} holds blocks 0 to ${at - 1} of ${blocks} of snapshot ${shortId(record.id)}, durable, and ${journalPath} resumes at block ${at}`);
+      }
       while (next < blocks && inflight.length < IN_FLIGHT) prepare();
       const batch = inflight.shift();
       if (batch === undefined) break;
@@ -284,6 +304,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         sinceCheckpoint = 0;
       }
       progress.update((batch.b0 + batch.n) * blockSize);
+      ctl.report({ phase: 'write', bytesDone: Math.min(size, (batch.b0 + batch.n) * blockSize), bytesTotal: size });
     }
   }
 
@@ -294,6 +315,10 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     const spare: Buffer[] = [];
     let next = from;
     while (next < blocks || inflight.length > 0) {
+      if (await ctl.stopHere()) {
+        await Promise.allSettled(inflight.map((b) => b.scan));
+        throw cancelled(target, `nothing was written by this run (it was comparing the target with the snapshot)${resumeFrom !== undefined ? `; ${journalPath} still resumes at block ${resumeFrom.nextBlock}` : ''}`);
+      }
       while (next < blocks && inflight.length < IN_FLIGHT) {
         const b0 = next;
         const n = Math.min(batchBlocks, blocks - b0);
@@ -315,17 +340,28 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       }
       spare.push(batch.buf);
       progress.update((batch.b0 + batch.n) * blockSize);
+      ctl.report({ phase: 'plan', bytesDone: Math.min(size, (batch.b0 + batch.n) * blockSize), bytesTotal: size });
     }
     return differ;
   }
 
   /** Delta, phase 2: write the blocks that differ (each blob re-hashed as read), with checkpoints. */
-  async function writePass(fd: number, differ: readonly number[], before: number): Promise<void> {
+  async function writePass(fd: number, differ: readonly number[], before: number, toWrite: number): Promise<void> {
     const zero = Buffer.alloc(blockSize);
     let done = before;
     let sinceCheckpoint = 0;
+    let sinceCheck = 0;
+    ctl.report({ phase: 'write', bytesDone: 0, bytesTotal: toWrite });
     for (const b of differ) {
+      // Between batches of written blocks: make them durable, record the next block, stop.
+      if (sinceCheck >= BATCH_BYTES && (await ctl.stopHere())) {
+        await checkpointer.mark(fd, b, done);
+        await checkpointer.settle();
+        throw cancelled(target, `it is a mix, not yet a consistent image: the differing blocks before block ${b} are as in snapshot ${shortId(record.id)}, the rest as before; ${journalPath} resumes at block ${b}`);
+      }
+      if (sinceCheck >= BATCH_BYTES) sinceCheck = 0;
       const len = blockLen(b);
+      sinceCheck += len;
       writeAll(fd, isHole(map, b) ? zero.subarray(0, len) : reader.read(idAt(b), `block ${b}`), b * blockSize);
       done += len;
       sinceCheckpoint += len;
@@ -333,6 +369,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         await checkpointer.mark(fd, b + 1, done);
         sinceCheckpoint = 0;
       }
+      ctl.report({ phase: 'write', bytesDone: done - before, bytesTotal: toWrite });
     }
   }
 

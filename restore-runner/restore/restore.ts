@@ -6,6 +6,7 @@ import type { LocalChunks } from '../repository/blob-reader.js';
 import type { Repository } from '../repository/repository.js';
 import type { SnapshotFilter } from '../snapshot/load.js';
 import { withLock } from '../repository/lock.js';
+import { ControlPoint, type RestoreControl } from './control.js';
 import { restoreImage } from './image.js';
 import { openSnapshotForRead } from './prepare.js';
 import type { RestoreHooks, RestoreReport } from './report.js';
@@ -24,11 +25,14 @@ export interface RestoreOptions {
   readonly hooks?: RestoreHooks;
   /** Chunks kept locally (the prefetch cache); tree snapshots only. */
   readonly local?: LocalChunks;
+  /** Progress reports and cancellation (restore/control.ts). */
+  readonly control?: RestoreControl;
 }
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
   return withLock(repo.dir, 'shared', 'restore', async () => {
     let snapshotId = opts.snapshot;
+    new ControlPoint(opts.control).report({ phase: 'plan', bytesDone: 0, bytesTotal: 0 });
     try {
       const ctx = openSnapshotForRead(repo, opts.snapshot, opts.trustedKey, opts.filter ?? {}, opts.local);
       snapshotId = ctx.record.id;
@@ -41,7 +45,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
           if (opts.local !== undefined) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', 'the prefetch cache applies to tree snapshots');
           if (opts.mode === 'files' || (opts.paths?.length ?? 0) > 0) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--mode files and --path apply to tree snapshots');
           if (opts.delete === true) throw rstError('RST_ERR_KIND_MISMATCH', shortId(c.record.id), 'image', '--delete applies to tree snapshots');
-          return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress });
+          return await restoreImage(c, { target: opts.target, mode: opts.mode, dryRun: opts.dryRun ?? false, progress, ...(opts.control !== undefined ? { control: opts.control } : {}) });
         }
         return await restoreTree(c, {
           target: opts.target,
@@ -50,6 +54,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
           delete: opts.delete ?? false,
           dryRun: opts.dryRun ?? false,
           progress,
+          ...(opts.control !== undefined ? { control: opts.control } : {}),
         });
       } finally {
         ctx.reader.close();

@@ -31,6 +31,7 @@ import { spawnSync } from 'node:child_process';
 import { fsPath, joinRaw, parentRaw, rawFromArg } from '../fsutil/raw-path.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readManifest } from '../snapshot/content.js';
+import { cancelled, ControlPoint, type RestoreControl } from './control.js';
 import { pathSelector } from './glob.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { preverifyBlobs, type RestoreContext } from './prepare.js';
@@ -45,6 +46,7 @@ export interface TreeRestoreOptions {
   readonly delete?: boolean;
   readonly dryRun?: boolean;
   readonly progress?: boolean;
+  readonly control?: RestoreControl;
 }
 
 type Action = 'same' | 'write' | 'fix-meta';
@@ -102,6 +104,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   const journalPath = `${targetArg}/${TREE_JOURNAL_NAME}`;
   const journal = readJournal(journalPath);
   const resuming = journal !== undefined && journal.snapshot === record.id;
+  const ctl = new ControlPoint(opts.control);
 
   // 1. Mode.
   let mode: 'full' | 'delta' | 'files';
@@ -167,6 +170,8 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   let bytesToWrite = 0;
   let filesUnchanged = 0;
   for (const node of selected) {
+    // Planning reads and hashes what the target holds: cancellable between files, nothing written yet.
+    if (mode !== 'full' && (await ctl.stopHere())) throw cancelled(targetArg, 'nothing was written');
     if (node.path === ROOT_PATH) {
       // The target directory itself: only its metadata, never replaced.
       const st = lstatOrUndefined(fsPath(rootRaw));
@@ -248,7 +253,11 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
     entriesRemoved: removing.filter((e) => !isOurTmp(e)).length, resumedFrom: resuming ? 0 : null, packsVerified, verifiedAfterWrite: verified,
     ...(notes.length > 0 ? { notes } : {}),
   });
-  if (dryRun) return report(bytesToWrite, false);
+  if (dryRun) {
+    ctl.report({ phase: 'done', bytesDone: 0, bytesTotal: bytesToWrite, filesDone: 0, filesTotal: filesWritten });
+    return report(bytesToWrite, false);
+  }
+  if (await ctl.stopHere()) throw cancelled(targetArg, 'nothing was written');
 
   // 4. Write.
   try {
@@ -259,6 +268,15 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(`restore (${mode})`, bytesToWrite);
   let bytesWritten = 0;
+  let filesDone = 0;
+  const progressNow = (phase: 'write' | 'done'): void => ctl.report({ phase, bytesDone: bytesWritten, bytesTotal: bytesToWrite, filesDone, filesTotal: filesWritten });
+  // Between files every file is whole (old or new: temporary file, fsync, rename) and the journal
+  // stays, so the next run resumes as a delta.
+  const stopped = async (what: string): Promise<Error> => {
+    await renames.drain(0);
+    return cancelled(targetArg, `every file in it is whole, either as it was or as in snapshot ${shortId(record.id)} (${what}); ${journalPath} marks it incomplete until then`);
+  };
+  progressNow('write');
   const tmpFor = (p: RawPath): Buffer => {
     const dir = parentRaw(p);
     const name = `${TMP_PREFIX}${randomBytes(6).toString('hex')}`;
@@ -268,6 +286,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   for (const s of steps) {
     const n = s.node;
     if (s.action !== 'write') continue;
+    if (await ctl.stopHere()) throw await stopped(`${filesDone} of ${filesWritten} files written; owners, modes and times not yet set`);
     assertInsideTarget(rootRaw, n.path);
     const dest = abs(n.path);
     const existing = lstatOrUndefined(dest);
@@ -282,6 +301,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
     if (f !== undefined) {
       const w = writeFileFromChunks(ctx, f, tmp, n.path);
       bytesWritten += w.written;
+      filesDone++;
       renames.add(w.fd, tmp, dest);
       await renames.drain(MAX_PENDING_FSYNCS);
     } else if (n.type === 'symlink') {
@@ -296,8 +316,10 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
       renameSync(tmp, dest);
     }
     progress.update(bytesWritten);
+    progressNow('write');
   }
   await renames.drain(0);
+  if (await ctl.stopHere()) throw await stopped(`all ${filesWritten} files written; owners, modes and times not yet set${removing.length > 0 ? ', extra entries not removed' : ''}`);
   for (const e of removing) rmSync(abs(e), { recursive: true, force: true });
 
   // 5. Metadata, deepest first so that directory times stay as set.
@@ -334,6 +356,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   if (rootStep !== undefined) utimesSync(fsPath(rootRaw), Number(rootStep.node.mtimeNs) / 1e9, Number(rootStep.node.mtimeNs) / 1e9);
   fsyncDir(fsPath(rootRaw));
   progress.done();
+  progressNow('done');
   return report(bytesWritten, true);
 }
 

@@ -201,6 +201,9 @@ describe('closed loop through kintsugi serve', () => {
     expect(done['state']).toBe('succeeded');
     expect(done['approvedBy']).toBe('token:alice');
     expect(readFileSync(join(s.fleet.root('os-a'), MODULE_PATH))).toEqual(Buffer.alloc(20_000, 'good module of os-a '));
+    // The engine's last progress report stays with the job.
+    const after = await runCli(['restores', 'show', id, '--data', s.data, '--token', viewer]);
+    expect(after.stdout, after.stderr).toMatch(/progress: done .* of .*, 1 of 1 files/);
     const bad = await runCli(['restores', 'request', '--host', 'lab-1', '--instance', 'nope', '--data', s.data, '--token', approver]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('JOB_ERR_BAD_REQUEST');

@@ -7,6 +7,8 @@ import type { InstanceMap } from '../../../restore-runner/instances/map.js';
 import { Repository } from '../../../restore-runner/repository/repository.js';
 import { createTreeSnapshot } from '../../../restore-runner/snapshot/create-tree.js';
 import { readOps } from '../../../parsers/ops/schema.js';
+import { RunnerEventLog, runnerLogPath } from '../../../restore-runner/events/event-log.js';
+import { RestoreRunner, type RunnerOptions } from '../../../restore-runner/jobs/runner.js';
 
 export const MODULE_PATH = '/lib/modules/4.2.3/kernel/drivers/net/ixgbe.ko';
 
@@ -79,5 +81,18 @@ export function readRunnerLog(file: string): Record<string, unknown>[] {
     const checked = readOps(value);
     if (!checked.ok) throw new Error(`runner log line rejected: ${checked.message}`);
     return value;
+  });
+}
+
+/** A runner on the fleet, its data (and event log) in `data`, polling every 20 ms; no damage, no holds unless `options` say. */
+export function fleetRunner(fleet: TestFleet, data: string, options: Pick<RunnerOptions, 'policy'> & Partial<RunnerOptions>): RestoreRunner {
+  return new RestoreRunner({
+    dataDir: data,
+    instances: fleet.map,
+    events: new RunnerEventLog(runnerLogPath(data)),
+    damage: () => Promise.resolve({ paths: [], firstEventId: null }),
+    holds: () => Promise.resolve([]),
+    pollIntervalMs: 20,
+    ...options,
   });
 }

@@ -7,15 +7,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunnerEventLog, runnerLogPath } from '../../../restore-runner/events/event-log.js';
 import { validatePolicy } from '../../../restore-runner/recovery-policy/load.js';
-import { RestoreRunner } from '../../../restore-runner/jobs/runner.js';
 import { METRICS } from '../../../pipeline/telemetry/metrics.js';
 import { prefetchInstance } from '../../../restore-runner/prefetch/prefetch.js';
 import { requireInstance } from '../../../restore-runner/instances/map.js';
 import { testMeter } from '../../telemetry/meter.js';
 import { tempDir } from '../helpers.js';
-import { alertFor, makeFleet, MODULE_PATH, write } from './fleet.js';
+import { alertFor, fleetRunner, makeFleet, MODULE_PATH, write } from './fleet.js';
 
 const AUTO = validatePolicy({ version: 1, groups: [{ name: 'lab', hosts: ['lab-*'], restore: 'auto', cooldown: '1m' }] }, 'test-policy');
 const APPROVAL = validatePolicy({ version: 1, defaults: { restore: 'approval' } }, 'test-policy');
@@ -29,16 +27,7 @@ describe('restore runner metrics', () => {
     fleet.snapshot('os-a', '2026-03-12T02:00:00Z');
     write(join(fleet.root('os-a'), MODULE_PATH), Buffer.alloc(20_000, 'CORRUPT'));
     const data = join(dir, 'data');
-    const runner = new RestoreRunner({
-      dataDir: data,
-      policy: AUTO,
-      instances: fleet.map,
-      events: new RunnerEventLog(runnerLogPath(data)),
-      damage: () => Promise.resolve({ paths: [MODULE_PATH], firstEventId: null }),
-      holds: () => Promise.resolve([]),
-      pollIntervalMs: 20,
-      instruments: meter.instruments,
-    });
+    const runner = fleetRunner(fleet, data, { policy: AUTO, instruments: meter.instruments, damage: () => Promise.resolve({ paths: [MODULE_PATH], firstEventId: null }) });
     await runner.start();
     await runner.onAlertChanges([{ kind: 'new', alert: alertFor('lab-1', 'os-a', 'ixgbe') }]);
     await runner.settle();
@@ -60,22 +49,13 @@ describe('restore runner metrics', () => {
     const fleet = makeFleet(join(dir, 'fleet'), ['os-a']);
     fleet.snapshot('os-a', '2026-03-12T02:00:00Z');
     const data = join(dir, 'data');
-    const runner = new RestoreRunner({
-      dataDir: data,
-      policy: APPROVAL,
-      instances: fleet.map,
-      events: new RunnerEventLog(runnerLogPath(data)),
-      damage: () => Promise.resolve({ paths: [], firstEventId: null }),
-      holds: () => Promise.resolve([]),
-      pollIntervalMs: 20,
-      instruments: meter.instruments,
-    });
+    const runner = fleetRunner(fleet, data, { policy: APPROVAL, instruments: meter.instruments });
     await runner.start();
     const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'olga', approved: false });
     await runner.settle();
     expect(runner.get(job.id).state).toBe('awaiting-approval');
     expect(await meter.value(METRICS.restoreApprovalsPending.name)).toBe(1);
-    runner.cancel(job.id, 'olga');
+    await runner.cancel(job.id, 'olga');
     expect(await meter.value(METRICS.restoreApprovalsPending.name)).toBe(0);
     expect(await meter.value(METRICS.restores.name, { outcome: 'cancelled' })).toBe(1);
     await runner.stop();
@@ -87,16 +67,7 @@ describe('restore runner metrics', () => {
     const fleet = makeFleet(join(dir, 'fleet'), ['os-a']);
     fleet.snapshot('os-a', '2026-03-12T02:00:00Z');
     const data = join(dir, 'data');
-    const runner = new RestoreRunner({
-      dataDir: data,
-      policy: AUTO,
-      instances: fleet.map,
-      events: new RunnerEventLog(runnerLogPath(data)),
-      damage: () => Promise.resolve({ paths: [MODULE_PATH], firstEventId: null }),
-      holds: () => Promise.resolve([]),
-      pollIntervalMs: 20,
-      instruments: own.instruments,
-    });
+    const runner = fleetRunner(fleet, data, { policy: AUTO, instruments: own.instruments, damage: () => Promise.resolve({ paths: [MODULE_PATH], firstEventId: null }) });
     await runner.start();
     const restoreModule = async (): Promise<void> => {
       write(join(fleet.root('os-a'), MODULE_PATH), Buffer.alloc(20_000, 'CORRUPT'));

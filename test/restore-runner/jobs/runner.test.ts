@@ -155,7 +155,7 @@ describe('restore runner', () => {
     const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'olga', approved: false });
     await runner.settle();
     expect(runner.get(job.id).state).toBe('awaiting-approval');
-    runner.cancel(job.id, 'olga');
+    await runner.cancel(job.id, 'olga');
     expect(runner.get(job.id).state).toBe('cancelled');
     expect(() => runner.approve(job.id, 'alice')).toThrow(expect.objectContaining({ code: 'JOB_ERR_STATE' }));
     expect(() => runner.get('nope')).toThrow(expect.objectContaining({ code: 'JOB_ERR_NOT_FOUND' }));
