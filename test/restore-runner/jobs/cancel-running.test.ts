@@ -123,6 +123,37 @@ describe('cancelling a running restore job', () => {
     expect(restoredCount(fleet)).toBe(FILES);
   });
 
+  it('answers 202 with the cancel recorded when the engine has not stopped within the wait, and the job still ends cancelled', async () => {
+    const dir = tempDir('cancel-202');
+    const fleet = damagedFleet(dir);
+    const data = join(dir, 'data');
+    const store = new MemoryEventStore();
+    const access: TestAccess = testAccess(store);
+    let app: FastifyInstance | undefined;
+    let cancelReply: Promise<InjectReply> | undefined;
+    // No wait at all: the engine cannot have reached its next safe point when the route answers.
+    const runner = fleetRunner(fleet, data, {
+      policy: AUTO,
+      cancelWaitMs: 0,
+      onJobProgress: (job) => {
+        if (job.progress?.phase !== 'write' || cancelReply !== undefined || app === undefined) return;
+        cancelReply = app.inject({ method: 'POST', url: `/api/restores/${job.id}/cancel`, headers: access.headers('operator') });
+      },
+    });
+    await runner.start();
+    app = await buildApi({ store, access: access.deps, restores: runner });
+    cleanups.push(access.cleanup, () => runner.stop(), () => app?.close());
+
+    const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'alice', approved: true });
+    await runner.settle();
+    await runner.settle();
+    const r = await cancelReply;
+    expect(r?.statusCode, r?.body).toBe(202);
+    expect(r?.json<Job>()).toMatchObject({ state: 'running', cancelRequested: { by: 'token:test-operator' } });
+    expect(runner.get(job.id).state).toBe('cancelled');
+    expect(restoredCount(fleet)).toBeLessThan(FILES);
+  });
+
   it('a runner restarted after a cancel was asked for, before the job ended, ends the job cancelled and does not resume it', async () => {
     const dir = tempDir('cancel-restart');
     const fleet = damagedFleet(dir);
