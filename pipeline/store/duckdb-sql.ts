@@ -90,6 +90,16 @@ export function deadLetterWhere(f: CheckedDeadLetterFilter, params: Params): str
   return where;
 }
 
+/**
+ * Rows of these event ids: the narrow `id_key` (the md5 the idempotency anti-join probes) first,
+ * then the id itself, so DuckDB compares 16-byte integers over the table and strings only on hits.
+ */
+export function idsWhere(ids: readonly string[], params: Params): string {
+  const list = params.list(ids);
+  const keys = list.split(', ').map((p) => `md5_number(${p})`).join(', ');
+  return `id_key IN (${keys}) AND id IN (${list})`;
+}
+
 /** The keyset condition: after the cursor's (ts_ms, id). */
 export function afterCursor(page: CheckedPage, params: Params): string[] {
   if (page.after === null) return [];

@@ -70,6 +70,9 @@ export interface PageRequest {
 /** The largest page limit a caller may ask for (0 asks for everything). */
 export const MAX_PAGE_LIMIT = 1_000_000;
 
+/** The most event ids one `eventsById` call looks up. */
+export const MAX_IDS_PER_LOOKUP = 1000;
+
 /** The fields that `countBy` and `countByTimeBucket` group by. */
 export const GROUP_FIELDS = [
   'host',
@@ -140,6 +143,9 @@ export interface Trace {
   readonly roots: readonly string[];
 }
 export type TraceResult = StoreResult<{ readonly trace: Trace }>;
+
+/** The stored events of the ids asked for, each once, in store order; unknown ids are left out. */
+export type EventsByIdResult = StoreResult<{ readonly events: readonly RecoveryEvent[] }>;
 
 export interface GroupCount {
   /** The field's value; null for events without it. */
@@ -219,6 +225,12 @@ export interface EventStore {
   queryEvents(filter: EventFilter, page: PageRequest): Promise<EventPage>;
   /** Every event of the correlation id in time order, with parent and children links. */
   trace(correlationId: string): Promise<TraceResult>;
+  /**
+   * The events of these `event.id`s (at most MAX_IDS_PER_LOOKUP), each once, in store order; ids
+   * not stored are left out. For following links out of a trace (`recovery.parent_id`, an alert's
+   * related events), which name events by id whatever their correlation id.
+   */
+  eventsById(ids: readonly string[]): Promise<EventsByIdResult>;
   countBy(field: GroupField, filter: EventFilter): Promise<CountResult>;
   countByTimeBucket(bucketMs: number, filter: EventFilter, field?: GroupField): Promise<BucketResult>;
   queryDeadLetters(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetterPage>;
