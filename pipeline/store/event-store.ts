@@ -128,19 +128,35 @@ export type ParentLink =
   /** The parent is not stored under this correlation id (not arrived yet, lost, or elsewhere). */
   | { readonly kind: 'absent'; readonly parentId: string };
 
+/**
+ * How an event of another correlation id came into a linked trace (trace.ts `linkTrace`): as the
+ * `recovery.parent_id` of an event of the trace (or of an event linked before it), or as one of
+ * the `related_event_ids` of the alert whose correlation id the trace is.
+ */
+export type TraceLink =
+  | { readonly via: 'parent'; readonly correlationId: string | null }
+  | { readonly via: 'alert'; readonly correlationId: string | null; readonly alertId: string };
+
 export interface TraceNode {
   readonly event: RecoveryEvent;
   readonly parent: ParentLink;
   /** `event.id`s of the events of this trace whose parent is this event, in trace order. */
   readonly children: readonly string[];
+  /** Linked traces only: set on the events of other correlation ids; absent on the trace's own. */
+  readonly linked?: TraceLink;
 }
 
 export interface Trace {
   readonly correlationId: string;
-  /** Every event of the correlation id, in time order. Empty when none is stored. */
+  /**
+   * Every event of the correlation id, in time order. Empty when none is stored. A linked trace
+   * holds the linked events too, in the same time order, each marked with `linked`.
+   */
   readonly nodes: readonly TraceNode[];
   /** `event.id`s of the nodes without a parent in the trace (parent `none` or `absent`). */
   readonly roots: readonly string[];
+  /** Linked traces only: true when a bound (link depth, linked events) left links unfollowed. */
+  readonly linksCut?: boolean;
 }
 export type TraceResult = StoreResult<{ readonly trace: Trace }>;
 
