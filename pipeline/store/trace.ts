@@ -57,10 +57,8 @@ export interface AlertLinks {
 /** Events by id, whatever their correlation id (unknown ids left out). */
 export type EventLookup = (ids: readonly string[]) => Promise<readonly RecoveryEvent[]>;
 
-interface Pending {
-  readonly id: string;
-  readonly link: TraceLink;
-}
+/** Why an id is looked up; the correlation id of the link is the found event's. */
+type LinkReason = { readonly via: 'parent' } | { readonly via: 'alert'; readonly alertId: string };
 
 /**
  * The trace with the events it links to outside its correlation id, marked `linked`, all in time
@@ -73,14 +71,14 @@ interface Pending {
 export async function linkTrace(own: Trace, lookup: EventLookup, alerts: readonly AlertLinks[] = [], bounds: LinkBounds = LINK_BOUNDS): Promise<Trace> {
   const queued = new Set(own.nodes.map((n) => n.event.event.id));
   const linked = new Map<string, { readonly event: RecoveryEvent; readonly link: TraceLink }>();
-  let frontier: Pending[] = [];
-  const queue = (id: string | undefined, link: TraceLink): void => {
+  let frontier: { readonly id: string; readonly reason: LinkReason }[] = [];
+  const queue = (id: string | undefined, reason: LinkReason): void => {
     if (id === undefined || id === '' || queued.has(id)) return;
     queued.add(id);
-    frontier.push({ id, link });
+    frontier.push({ id, reason });
   };
-  for (const node of own.nodes) if (node.parent.kind === 'absent') queue(node.parent.parentId, { via: 'parent', correlationId: null });
-  for (const alert of alerts) for (const id of alert.relatedEventIds) queue(id, { via: 'alert', correlationId: null, alertId: alert.alertId });
+  for (const node of own.nodes) if (node.parent.kind === 'absent') queue(node.parent.parentId, { via: 'parent' });
+  for (const alert of alerts) for (const id of alert.relatedEventIds) queue(id, { via: 'alert', alertId: alert.alertId });
   let cut = false;
   for (let depth = 1; frontier.length > 0; depth++) {
     const room = bounds.events - linked.size;
@@ -91,13 +89,13 @@ export async function linkTrace(own: Trace, lookup: EventLookup, alerts: readonl
     if (frontier.length > room) cut = true;
     const batch = frontier.slice(0, room);
     frontier = [];
-    const linkOf = new Map(batch.map((p) => [p.id, p.link]));
+    const reasonOf = new Map(batch.map((p) => [p.id, p.reason]));
     for (let from = 0; from < batch.length; from += MAX_IDS_PER_LOOKUP) {
       for (const event of await lookup(batch.slice(from, from + MAX_IDS_PER_LOOKUP).map((p) => p.id))) {
-        const link = linkOf.get(event.event.id);
-        if (link === undefined || linked.has(event.event.id)) continue; // not asked for: a lookup's mistake
-        linked.set(event.event.id, { event, link: { ...link, correlationId: event.recovery.correlation_id ?? null } });
-        queue(event.recovery.parent_id, { via: 'parent', correlationId: null });
+        const reason = reasonOf.get(event.event.id);
+        if (reason === undefined || linked.has(event.event.id)) continue; // not asked for: a lookup's mistake
+        linked.set(event.event.id, { event, link: { ...reason, correlationId: event.recovery.correlation_id ?? null } });
+        queue(event.recovery.parent_id, { via: 'parent' });
       }
     }
   }
