@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import type { DeadLetter, RecoveryEvent } from '../parsers/event.js';
 import { resolveDataDir } from '../pipeline/env.js';
 import { openQueryBackend, type QueryBackend, type StringQuery } from '../pipeline/query-backend.js';
-import type { Trace } from '../pipeline/store/event-store.js';
+import type { Trace, TraceLink } from '../pipeline/store/event-store.js';
 import { configOption, loadConfigOption } from './config-option.js';
 import { EXIT } from './exit.js';
 
@@ -104,7 +104,7 @@ export function registerQueryCommand(program: Command): void {
 
   query
     .command('trace')
-    .description('Every event of one correlation id in time order, children under their parent')
+    .description('Every event of one correlation id in time order, children under their parent, with the events it links to elsewhere (parents; the events behind its alert), marked linked')
     .argument('<id>', 'correlation id (a 3.2 session id, a 4.2 correlation_id)')
     .addOption(formatOption())
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
@@ -118,7 +118,7 @@ export function registerQueryCommand(program: Command): void {
           return;
         }
         if (opts.format === 'ndjson') {
-          for (const node of trace.nodes) write(JSON.stringify({ ...node.event, trace: { parent: node.parent, children: node.children } }));
+          for (const node of trace.nodes) write(JSON.stringify({ ...node.event, trace: { parent: node.parent, children: node.children, ...(node.linked !== undefined ? { linked: node.linked } : {}) } }));
           return;
         }
         printTree(trace);
@@ -153,6 +153,11 @@ export function registerQueryCommand(program: Command): void {
     });
 }
 
+function linkNote(link: TraceLink): string {
+  const from = link.correlationId === null ? 'no correlation id' : link.correlationId;
+  return link.via === 'parent' ? `  <- linked from ${from}: parent of an event here` : `  <- linked from ${from}: behind alert ${link.alertId}`;
+}
+
 function printTree(trace: Trace): void {
   const byId = new Map(trace.nodes.map((n) => [n.event.event.id, n]));
   const printed = new Set<string>();
@@ -161,11 +166,14 @@ function printTree(trace: Trace): void {
     if (node === undefined || printed.has(id)) return;
     printed.add(id);
     const e = node.event;
-    const parent = node.parent.kind === 'absent' ? `  (parent ${node.parent.parentId} not in this trace: another correlation id, or not stored)` : '';
-    write(`${e['@timestamp']}  ${'  '.repeat(depth)}${e.event.action} ${e.recovery.status ?? ''} ${e.host.name}${e.file?.path !== undefined ? ` ${e.file.path}` : ''}  [${e.event.id}]${parent}`);
+    const parent = node.parent.kind === 'absent' ? `  (parent ${node.parent.parentId} not in this trace: not stored, or past the link bounds)` : '';
+    const linked = node.linked === undefined ? '' : linkNote(node.linked);
+    write(`${e['@timestamp']}  ${'  '.repeat(depth)}${e.event.action} ${e.recovery.status ?? ''} ${e.host.name}${e.file?.path !== undefined ? ` ${e.file.path}` : ''}  [${e.event.id}]${parent}${linked}`);
     for (const child of node.children) visit(child, depth + 1);
   };
-  write(`trace ${trace.correlationId}: ${trace.nodes.length} events`);
+  const linkedCount = trace.nodes.filter((n) => n.linked !== undefined).length;
+  write(`trace ${trace.correlationId}: ${trace.nodes.length} events${linkedCount > 0 ? ` (${linkedCount} linked from other correlation ids)` : ''}`);
   for (const root of trace.roots) visit(root, 0);
   for (const node of trace.nodes) visit(node.event.event.id, 0);
+  if (trace.linksCut === true) process.stderr.write('kintsugi query: links left unfollowed (too deep or too many): query the linked events\' own traces\n');
 }

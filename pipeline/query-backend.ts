@@ -2,7 +2,8 @@
  * Where `kintsugi query` reads from: the Elasticsearch cluster when the configuration names one;
  * else the running service of the data folder when there is one (through its API: DuckDB lets one
  * process hold the file), else the store file itself. All give the same answers: the filters are
- * the API's query strings in every case.
+ * the API's query strings in every case. A trace is the linked trace (store/trace.ts): with the
+ * related events of its alert, from the alert store beside the event store, when there is one.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,8 @@ import { PipelineError } from './errors.js';
 import { SERVICE_FILE, runningService } from './service-file.js';
 import { isElasticsearch, type StoreSection } from './store/elasticsearch/config-checks.js';
 import type { EventStore, Trace } from './store/event-store.js';
+import { readLinkedTrace, type AlertLinks } from './store/trace.js';
+import { alertLinksOf, ALERTS_FILE_NAME, type AlertStore } from './alerts/alert-store.js';
 
 export type StringQuery = Record<string, string>;
 
@@ -49,7 +52,28 @@ function serviceBackend(client: ServiceClient): QueryBackend {
   };
 }
 
-function storeBackend(store: EventStore, path: string): QueryBackend {
+/** The alert store of a trace's links, opened when a trace first asks (no other query needs it). */
+interface AlertSource {
+  links(correlationId: string): Promise<readonly AlertLinks[]>;
+  close(): Promise<void>;
+}
+
+function lazyAlerts(open: () => Promise<AlertStore | null>): AlertSource {
+  let opened: Promise<AlertStore | null> | null = null;
+  return {
+    links: async (correlationId) => {
+      opened ??= open();
+      const alerts = await opened;
+      return alerts === null ? [] : alertLinksOf(alerts, correlationId);
+    },
+    close: async () => {
+      const alerts = await opened?.catch(() => null);
+      await alerts?.close();
+    },
+  };
+}
+
+function storeBackend(store: EventStore, path: string, alerts: AlertSource): QueryBackend {
   return {
     via: path,
     events: (query, limit) =>
@@ -66,11 +90,14 @@ function storeBackend(store: EventStore, path: string): QueryBackend {
         return { items: page.deadLetters, nextCursor: page.nextCursor };
       }),
     trace: async (id) => {
-      const result = await store.trace(id);
+      const result = await readLinkedTrace(store, id, (cid) => alerts.links(cid));
       if (!result.ok) throw result.error;
       return result.trace.nodes.length === 0 ? null : result.trace;
     },
-    close: () => store.close(),
+    close: async () => {
+      await alerts.close();
+      await store.close();
+    },
   };
 }
 
@@ -78,8 +105,9 @@ function storeBackend(store: EventStore, path: string): QueryBackend {
 export async function openQueryBackend(dataDir: string, store?: StoreSection): Promise<QueryBackend> {
   // The stores are loaded when chosen: a command that asks a running service needs neither client.
   if (isElasticsearch(store)) {
-    const [{ openElasticsearchEventStore }, { displayNode }] = await Promise.all([import('./store/elasticsearch/from-config.js'), import('./store/elasticsearch/requests.js')]);
-    return storeBackend(await openElasticsearchEventStore(store, { setup: false }), `Elasticsearch ${displayNode(store.node)}`);
+    const [{ openElasticsearchEventStore, openElasticsearchAlertStore }, { displayNode }] = await Promise.all([import('./store/elasticsearch/from-config.js'), import('./store/elasticsearch/requests.js')]);
+    const alerts = lazyAlerts(() => openElasticsearchAlertStore(store));
+    return storeBackend(await openElasticsearchEventStore(store, { setup: false }), `Elasticsearch ${displayNode(store.node)}`, alerts);
   }
   const data = resolve(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -92,7 +120,13 @@ export async function openQueryBackend(dataDir: string, store?: StoreSection): P
     try {
       const { DEFAULT_STORE_MEMORY_LIMIT } = await import('./config/schema.js');
       const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
-      return storeBackend(store, join(data, STORE_FILE_NAME));
+      // Without alerts.duckdb (no rules evaluated here) a trace links parents only.
+      const alerts = lazyAlerts(async () => {
+        if (!existsSync(join(data, ALERTS_FILE_NAME))) return null;
+        const { DuckDbAlertStore } = await import('./alerts/duckdb-store.js');
+        return DuckDbAlertStore.open({ dataDir: data });
+      });
+      return storeBackend(store, join(data, STORE_FILE_NAME), alerts);
     } catch (err: unknown) {
       // A service took the file between the look and the open: ask it instead.
       if (attempt === 0 && typeof err === 'object' && err !== null && 'code' in err && err.code === 'PIP_ERR_STORE_LOCKED') {

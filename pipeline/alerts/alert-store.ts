@@ -14,6 +14,7 @@
  */
 import { ALERT_STATUSES, isAlert, type Alert, type AlertStatus } from './alert.js';
 import { AlertStoreError } from './errors.js';
+import type { AlertLinks } from '../store/trace.js';
 
 export interface AlertFilter {
   /** `rule.id`, any of these. */
@@ -24,6 +25,8 @@ export interface AlertFilter {
   readonly host?: string;
   /** `recovery.module` */
   readonly module?: string;
+  /** `recovery.correlation_id`: the alert whose restore (and trace) has this id. */
+  readonly correlationId?: string;
   /** Fired at or after (ISO 8601). */
   readonly from?: string;
   /** Fired before (ISO 8601). */
@@ -68,6 +71,7 @@ export interface CheckedAlertFilter {
   readonly statuses: ReadonlySet<AlertStatus> | null;
   readonly host: string | null;
   readonly module: string | null;
+  readonly correlationId: string | null;
   readonly fromMs: number | null;
   readonly toMs: number | null;
 }
@@ -90,6 +94,7 @@ export function checkAlertFilter(f: AlertFilter): CheckedAlertFilter {
     statuses: f.status === undefined ? null : new Set(f.status),
     host: f.host ?? null,
     module: f.module ?? null,
+    correlationId: f.correlationId ?? null,
     fromMs: time('from', f.from),
     toMs: time('to', f.to),
   };
@@ -146,8 +151,15 @@ export function alertMatches(a: Alert, f: CheckedAlertFilter): boolean {
   if (f.statuses !== null && !f.statuses.has(a.recovery.alert.status)) return false;
   if (f.host !== null && a.host?.name !== f.host && !a.related.hosts.includes(f.host)) return false;
   if (f.module !== null && a.recovery.module !== f.module) return false;
+  if (f.correlationId !== null && a.recovery.correlation_id !== f.correlationId) return false;
   const ts = Date.parse(a['@timestamp']);
   if (f.fromMs !== null && ts < f.fromMs) return false;
   if (f.toMs !== null && ts >= f.toMs) return false;
   return true;
+}
+
+/** The alerts of a correlation id (one, but for a hash collision) as a linked trace wants them (store/trace.ts). */
+export async function alertLinksOf(alerts: AlertStore, correlationId: string): Promise<AlertLinks[]> {
+  const page = await alerts.query({ correlationId }, { limit: 0 });
+  return page.alerts.map((a) => ({ alertId: a.event.id, relatedEventIds: a.recovery.alert.related_event_ids }));
 }

@@ -163,6 +163,8 @@ export class DuckDbAlertStore implements AlertStore {
       where.push(`(host = ${h} OR contains(hosts, chr(10) || ${h} || chr(10)))`);
     }
     if (f.module !== null) where.push(`module = ${params.text(f.module)}`);
+    // From the document: alerts are few, and a column would change the file's schema.
+    if (f.correlationId !== null) where.push(`json_extract_string(doc, '$.recovery.correlation_id') = ${params.text(f.correlationId)}`);
     if (f.fromMs !== null) where.push(`ts_ms >= ${params.int(f.fromMs)}`);
     if (f.toMs !== null) where.push(`ts_ms < ${params.int(f.toMs)}`);
     if (after !== null) {

@@ -181,6 +181,7 @@ function alertQuery(f: CheckedAlertFilter): Query {
   if (f.statuses !== null) filter.push(anyOf('recovery.alert.status', [...f.statuses]));
   if (f.host !== null) filter.push({ bool: { should: [anyOf('host.name', [f.host]), anyOf('related.hosts', [f.host])], minimum_should_match: 1 } });
   if (f.module !== null) filter.push(anyOf('recovery.module', [f.module]));
+  if (f.correlationId !== null) filter.push(anyOf('recovery.correlation_id', [f.correlationId]));
   return { bool: { filter } };
 }
 

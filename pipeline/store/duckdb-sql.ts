@@ -90,6 +90,14 @@ export function deadLetterWhere(f: CheckedDeadLetterFilter, params: Params): str
   return where;
 }
 
+/**
+ * Rows of these event ids. A plain `id IN` list: measured over 1M events it was as fast as probing
+ * the md5 `id_key` first (7 ms for 3 ids, 42 ms for 1,000), DuckDB hashing the list once.
+ */
+export function idsWhere(ids: readonly string[], params: Params): string {
+  return `id IN (${params.list(ids)})`;
+}
+
 /** The keyset condition: after the cursor's (ts_ms, id). */
 export function afterCursor(page: CheckedPage, params: Params): string[] {
   if (page.after === null) return [];

@@ -55,6 +55,11 @@ export const STORE_ERRORS = {
     httpStatus: 400,
     retriable: false,
   },
+  PIP_ERR_STORE_BAD_IDS: {
+    message: 'The event id lookup is invalid: %s. Give a list of at most %s non-empty event ids; split a longer list into several lookups.',
+    httpStatus: 400,
+    retriable: false,
+  },
   PIP_ERR_STORE_BAD_REPLAY: {
     message: 'Replay mark %s is invalid: %s. Give each mark the deadLetterId and eventId, and an ISO 8601 time with a zone.',
     httpStatus: 400,

@@ -70,6 +70,9 @@ export interface PageRequest {
 /** The largest page limit a caller may ask for (0 asks for everything). */
 export const MAX_PAGE_LIMIT = 1_000_000;
 
+/** The most event ids one `eventsById` call looks up. */
+export const MAX_IDS_PER_LOOKUP = 1000;
+
 /** The fields that `countBy` and `countByTimeBucket` group by. */
 export const GROUP_FIELDS = [
   'host',
@@ -125,21 +128,40 @@ export type ParentLink =
   /** The parent is not stored under this correlation id (not arrived yet, lost, or elsewhere). */
   | { readonly kind: 'absent'; readonly parentId: string };
 
+/**
+ * How an event of another correlation id came into a linked trace (trace.ts `linkTrace`): as the
+ * `recovery.parent_id` of an event of the trace (or of an event linked before it), or as one of
+ * the `related_event_ids` of the alert whose correlation id the trace is.
+ */
+export type TraceLink =
+  | { readonly via: 'parent'; readonly correlationId: string | null }
+  | { readonly via: 'alert'; readonly correlationId: string | null; readonly alertId: string };
+
 export interface TraceNode {
   readonly event: RecoveryEvent;
   readonly parent: ParentLink;
   /** `event.id`s of the events of this trace whose parent is this event, in trace order. */
   readonly children: readonly string[];
+  /** Linked traces only: set on the events of other correlation ids; absent on the trace's own. */
+  readonly linked?: TraceLink;
 }
 
 export interface Trace {
   readonly correlationId: string;
-  /** Every event of the correlation id, in time order. Empty when none is stored. */
+  /**
+   * Every event of the correlation id, in time order. Empty when none is stored. A linked trace
+   * holds the linked events too, in the same time order, each marked with `linked`.
+   */
   readonly nodes: readonly TraceNode[];
   /** `event.id`s of the nodes without a parent in the trace (parent `none` or `absent`). */
   readonly roots: readonly string[];
+  /** Linked traces only: true when a bound (link depth, linked events) left links unfollowed. */
+  readonly linksCut?: boolean;
 }
 export type TraceResult = StoreResult<{ readonly trace: Trace }>;
+
+/** The stored events of the ids asked for, each once, in store order; unknown ids are left out. */
+export type EventsByIdResult = StoreResult<{ readonly events: readonly RecoveryEvent[] }>;
 
 export interface GroupCount {
   /** The field's value; null for events without it. */
@@ -219,6 +241,12 @@ export interface EventStore {
   queryEvents(filter: EventFilter, page: PageRequest): Promise<EventPage>;
   /** Every event of the correlation id in time order, with parent and children links. */
   trace(correlationId: string): Promise<TraceResult>;
+  /**
+   * The events of these `event.id`s (at most MAX_IDS_PER_LOOKUP), each once, in store order; ids
+   * not stored are left out. For following links out of a trace (`recovery.parent_id`, an alert's
+   * related events), which name events by id whatever their correlation id.
+   */
+  eventsById(ids: readonly string[]): Promise<EventsByIdResult>;
   countBy(field: GroupField, filter: EventFilter): Promise<CountResult>;
   countByTimeBucket(bucketMs: number, filter: EventFilter, field?: GroupField): Promise<BucketResult>;
   queryDeadLetters(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetterPage>;

@@ -13,6 +13,7 @@ import type {
   EventFilter,
   EventPage,
   EventStore,
+  EventsByIdResult,
   GroupField,
   PageRequest,
   ReplayMark,
@@ -30,6 +31,7 @@ import {
   checkDeadLetterFilter,
   checkEventFilter,
   checkGroupField,
+  checkIds,
   checkPage,
   checkReplays,
   checkSelection,
@@ -120,6 +122,18 @@ export class MemoryEventStore implements EventStore {
     if (!f.ok) return f;
     const events = this.matchingEvents(f.value).sort(compareRecords).map((r) => r.event);
     return { ok: true, trace: buildTrace(correlationId, events) };
+  }
+
+  async eventsById(ids: readonly string[]): Promise<EventsByIdResult> {
+    this.assertOpen('eventsById');
+    const checked = checkIds(ids);
+    if (!checked.ok) return checked;
+    const found: EventRecord[] = [];
+    for (const id of checked.value) {
+      const stored = this.events.get(id);
+      if (stored !== undefined) found.push(stored.record);
+    }
+    return { ok: true, events: found.sort(compareRecords).map((r) => r.event) };
   }
 
   async countBy(field: GroupField, filter: EventFilter): Promise<CountResult> {

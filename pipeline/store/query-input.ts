@@ -5,6 +5,7 @@
 import { storeError } from './errors.js';
 import {
   GROUP_FIELDS,
+  MAX_IDS_PER_LOOKUP,
   MAX_PAGE_LIMIT,
   type DeadLetterFilter,
   type EventFilter,
@@ -245,6 +246,20 @@ export function checkSincePage(afterSeq: number, limit: number): Checked<null> {
     return { ok: false, error: storeError('PIP_ERR_STORE_BAD_PAGE', [JSON.stringify(limit) ?? 'undefined', MAX_PAGE_LIMIT]) };
   }
   return { ok: true, value: null };
+}
+
+/** Checks the ids of `eventsById`: non-empty strings, at most MAX_IDS_PER_LOOKUP; repeats dropped. */
+export function checkIds(ids: readonly string[]): Checked<readonly string[]> {
+  const bad = (why: string): Checked<readonly string[]> => ({ ok: false, error: storeError('PIP_ERR_STORE_BAD_IDS', [why, MAX_IDS_PER_LOOKUP]) });
+  if (!Array.isArray(ids)) return bad('it must be a list');
+  if (ids.length > MAX_IDS_PER_LOOKUP) return bad(`${ids.length} ids were given`);
+  const unique = new Set<string>();
+  for (const [i, id] of ids.entries()) {
+    const v: unknown = id;
+    if (typeof v !== 'string' || v === '') return bad(`id ${i} is not a non-empty string`);
+    unique.add(v);
+  }
+  return { ok: true, value: [...unique] };
 }
 
 function badReplay<T>(which: string, why: string): Checked<T> {

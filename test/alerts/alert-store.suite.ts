@@ -61,7 +61,7 @@ export function alertStoreSuite(name: string, harness: AlertStoreHarness): void 
       expect((await s.query({}, { limit: 0 })).alerts).toHaveLength(ALERTS.length);
     });
 
-    it('filters by rule, status, host (including a fleet alert\'s hosts), module and firing time', async () => {
+    it('filters by rule, status, host (including a fleet alert\'s hosts), module, correlation id and firing time', async () => {
       const s = await create();
       await s.put(ALERTS);
       const ids = async (f: Parameters<AlertStore['query']>[0]): Promise<string[]> => (await s.query(f, { limit: 0 })).alerts.map((a) => a.event.id);
@@ -71,6 +71,9 @@ export function alertStoreSuite(name: string, harness: AlertStoreHarness): void 
       expect(await ids({ status: ['resolved', 'withdrawn'] })).toEqual(want((a) => a.recovery.alert.status === 'resolved'));
       expect(await ids({ host: 'h3' })).toEqual(want((a) => a.related.hosts.includes('h3')));
       expect(await ids({ module: 'ext4' })).toEqual(want((a) => a.recovery.module === 'ext4'));
+      const second = ALERTS[1] as Alert;
+      expect(await ids({ correlationId: second.recovery.correlation_id })).toEqual([second.event.id]);
+      expect(await ids({ correlationId: "' OR '1'='1" })).toEqual([]);
       expect(await ids({ from: '2026-03-05T00:00:00Z', to: '2026-03-06T01:15:00Z' })).toEqual(want((a) => a['@timestamp'] >= '2026-03-05' && a['@timestamp'] < '2026-03-06T01:15:00.000Z'));
     });
 

@@ -1,4 +1,4 @@
-/** The HTTP API through fastify's inject: filters, paging, traces, dead letters, bad requests, metrics. */
+/** The HTTP API through fastify's inject: filters, paging, traces (linked ones too), dead letters, bad requests, metrics. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../pipeline/api/server.js';
@@ -9,6 +9,9 @@ import { StoreSink } from '../../pipeline/store-sink.js';
 import { SAMPLES, sampleBytes } from '../parsers/samples.js';
 import { readWhole } from '../parsers/read.js';
 import { testAccess, type TestAccess } from '../access/harness.js';
+import { MemoryAlertStore } from '../../pipeline/alerts/memory-store.js';
+import { sampleAlerts, SAMPLE_EVENTS } from '../alerts/samples.js';
+import { toEvent } from '../rules/events.js';
 
 let app: FastifyInstance;
 let telemetry: Telemetry;
@@ -156,5 +159,55 @@ describe('GET /metrics', () => {
     const failures = new Set(items.flatMap((i) => (i.kind === 'event' && i.event.event.dataset === 'recovery.v32' && i.event.event.outcome === 'failure' ? [i.event.event.id] : []))).size;
     expect(r.body).toMatch(new RegExp(`^kintsugi_events_stored_total\\{dataset="recovery.v32",outcome="failure",otel_scope_name="kintsugi"\\} ${failures}$`, 'm'));
     expect(r.body).toMatch(/^kintsugi_dead_letters_total\{reason="orphan-continuation",otel_scope_name="kintsugi"\} 2$/m);
+  });
+});
+
+describe('GET /api/traces/:id, linked', () => {
+  // The restore under the recurring alert's correlation id names the first corrupt check (s1) as
+  // parent; the alert counted the checks of s1, s2 and s3.
+  let linkedApp: FastifyInstance;
+  let linkedAccess: TestAccess;
+  const alert = sampleAlerts().find((a) => a.rule.id === 'recurring-module-corruption');
+  const cid = alert?.recovery.correlation_id ?? 'none';
+
+  beforeAll(async () => {
+    const store = new MemoryEventStore();
+    const runner = { id: 'r-verify', at: '2026-03-06T03:00:00Z', action: 'integrity.verify', status: 'corrupt', host: 'db-07', cid };
+    await store.writeBatch([...SAMPLE_EVENTS.map(toEvent), { ...toEvent(runner), recovery: { ...toEvent(runner).recovery, parent_id: 'a1' } }], []);
+    const alerts = new MemoryAlertStore();
+    await alerts.put(sampleAlerts());
+    linkedAccess = testAccess(store, { anonymous: 'viewer' });
+    linkedApp = await buildApi({ store, alerts, access: linkedAccess.deps });
+  });
+  afterAll(async () => {
+    await linkedApp.close();
+    linkedAccess.cleanup();
+  });
+
+  it("gives the alert's trace with the corrupt checks of the other sessions, marked linked, in time order", async () => {
+    const r = await linkedApp.inject({ url: `/api/traces/${cid}` });
+    expect(r.statusCode).toBe(200);
+    const trace = r.json<{ nodes: { event: { event: { id: string } }; parent: { kind: string }; linked?: { via: string; correlationId: string | null; alertId?: string } }[]; roots: string[]; linksCut: boolean }>();
+    expect(trace.nodes.map((n) => [n.event.event.id, n.parent.kind, n.linked])).toEqual([
+      ['a1', 'none', { via: 'parent', correlationId: 's1' }],
+      ['a2', 'none', { via: 'alert', correlationId: 's2', alertId: alert?.event.id }],
+      ['a3', 'none', { via: 'alert', correlationId: 's3', alertId: alert?.event.id }],
+      ['r-verify', 'present', undefined],
+    ]);
+    expect(trace.roots).toEqual(['a1', 'a2', 'a3']);
+    expect(trace.linksCut).toBe(false);
+  });
+
+  it('keeps a session trace as it was (nothing links out of it) and answers 404 for an unknown id', async () => {
+    const r = await linkedApp.inject({ url: '/api/traces/s2' });
+    expect(r.json()).toEqual({ correlationId: 's2', nodes: [expect.objectContaining({ parent: { kind: 'none' }, children: [] })], roots: ['a2'], linksCut: false });
+    expect((await linkedApp.inject({ url: '/api/traces/nope' })).statusCode).toBe(404);
+  });
+
+  it('documents the linked nodes in the OpenAPI document', async () => {
+    const doc = (await linkedApp.inject({ url: '/api/openapi.json' })).json<{ paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> } }> }>();
+    const schema = doc.paths['/api/traces/{id}']?.get.responses['200']?.content['application/json']?.schema;
+    expect(Object.keys(schema?.properties ?? {})).toEqual(['correlationId', 'nodes', 'roots', 'linksCut']);
+    expect(JSON.stringify(schema)).toContain('"linked"');
   });
 });

@@ -6,8 +6,8 @@ const readme = readFileSync(new URL('../../pipeline/store/README.md', import.met
 const documented = [...readme.matchAll(/^\| `(PIP_ERR_STORE_[A-Z_]+)` \|/gm)].map((m) => m[1]);
 
 describe('store error catalogue', () => {
-  it('has 18 codes, each prefixed PIP_ERR_STORE_ and unique', () => {
-    expect(STORE_ERROR_CODES).toHaveLength(18);
+  it('has 19 codes, each prefixed PIP_ERR_STORE_ and unique', () => {
+    expect(STORE_ERROR_CODES).toHaveLength(19);
     expect(new Set(STORE_ERROR_CODES).size).toBe(STORE_ERROR_CODES.length);
     for (const code of STORE_ERROR_CODES) expect(code).toMatch(/^PIP_ERR_STORE_[A-Z_]+$/);
   });

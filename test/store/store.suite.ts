@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { StoreError } from '../../pipeline/store/errors.js';
-import { streamEventsSince, type EventFilter, type EventStore, type GroupField, type SequencedEvent } from '../../pipeline/store/event-store.js';
+import { MAX_IDS_PER_LOOKUP, streamEventsSince, type EventFilter, type EventStore, type GroupField, type SequencedEvent } from '../../pipeline/store/event-store.js';
 import { compareCodePoints } from '../../pipeline/store/record.js';
 import { encodeCursor } from '../../pipeline/store/query-input.js';
 import { ids, RESTORE_START_ID, sampleDeadLetters, sampleEvents } from './samples.js';
@@ -383,6 +383,32 @@ export function storeSuite(name: string, harness: StoreHarness): void {
           const r = await store.trace(cid);
           expect(r).toEqual({ ok: true, trace: { correlationId: cid, nodes: [], roots: [] } });
         }
+      });
+    });
+
+    describe('eventsById', () => {
+      it('gives the events of ids from several correlation ids, each once, in store order, unknown ids left out', async () => {
+        const store = await loaded();
+        const asked = ['ex-ops-03', 'qk-rlog-02', 'no-such-id', RESTORE_START_ID, 'qk-rlog-02', 'ex-rlog-00'];
+        const r = await store.eventsById(asked);
+        if (!r.ok) throw r.error;
+        expect(ids(r.events)).toEqual(ALL_IN_ORDER.filter((id) => asked.includes(id)));
+        expect(r.events.find((e) => e.event.id === RESTORE_START_ID)).toEqual(withIngested(EVENTS.find((e) => e.event.id === RESTORE_START_ID)!));
+      });
+
+      it('gives nothing for no ids, unknown ids and hostile ids', async () => {
+        const store = await loaded();
+        expect(await store.eventsById([])).toEqual({ ok: true, events: [] });
+        expect(await store.eventsById(['no-such-id', "' OR '1'='1", '%', 'qk-rlog-%'])).toEqual({ ok: true, events: [] });
+      });
+
+      it(`looks up ${MAX_IDS_PER_LOOKUP} ids at once and refuses more, or an empty id, with a code`, async () => {
+        const store = await loaded();
+        const many = [...Array.from({ length: MAX_IDS_PER_LOOKUP - 1 }, (_, i) => `absent-${i}`), 'ex-ops-01'];
+        const r = await store.eventsById(many);
+        expect(r.ok && ids(r.events)).toEqual(['ex-ops-01']);
+        expect(await errorCode(store.eventsById([...many, 'one-more']))).toBe('PIP_ERR_STORE_BAD_IDS');
+        expect(await errorCode(store.eventsById(['ex-ops-01', '']))).toBe('PIP_ERR_STORE_BAD_IDS');
       });
     });
 

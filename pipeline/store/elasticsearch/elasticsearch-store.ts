@@ -22,6 +22,7 @@ import type {
   EventFilter,
   EventPage,
   EventStore,
+  EventsByIdResult,
   GroupField,
   PageRequest,
   ReplayMark,
@@ -37,6 +38,7 @@ import {
   checkDeadLetterFilter,
   checkEventFilter,
   checkGroupField,
+  checkIds,
   checkPage,
   checkReplays,
   checkSelection,
@@ -51,7 +53,7 @@ import { buildTrace } from '../trace.js';
 import { BulkWriter, type BulkAction, type BulkOptions, type ItemOutcome } from './bulk-writer.js';
 import { Cluster, isObject, type ClusterOptions, type Hit } from './cluster.js';
 import { aliasName, indexName, STORE_FIELDS_OBJECT } from './index-template.js';
-import { countSources, deadLetterQuery, eventQuery, SEQ_FIELD, STORE_ORDER } from './query-dsl.js';
+import { countSources, deadLetterQuery, eventQuery, idsQuery, SEQ_FIELD, STORE_ORDER } from './query-dsl.js';
 
 export interface ElasticsearchStoreOptions extends ClusterOptions {
   /** The clock for `event.ingested` and the write order; defaults to the system clock. */
@@ -220,6 +222,18 @@ export class ElasticsearchEventStore implements EventStore {
     if (!f.ok) return f;
     const found = await this.cluster.search({ index: this.eventsAlias, query: eventQuery(f.value), sort: STORE_ORDER, limit: null, after: null, source: WITHOUT_STORE_FIELDS });
     return { ok: true, trace: buildTrace(correlationId, found.hits.map((h) => eventOf(h))) };
+  }
+
+  async eventsById(ids: readonly string[]): Promise<EventsByIdResult> {
+    this.assertOpen('eventsById');
+    const checked = checkIds(ids);
+    if (!checked.ok) return checked;
+    if (checked.value.length === 0) return { ok: true, events: [] };
+    const found = await this.cluster.search({ index: this.eventsAlias, query: idsQuery(checked.value), sort: STORE_ORDER, limit: null, after: null, source: WITHOUT_STORE_FIELDS });
+    // An id is in one daily index (that of its @timestamp); a rewrite with another time would be a
+    // second copy, of which the first in store order is kept.
+    const events = firstOfEachId(found.hits.map((h) => ({ id: h._id ?? '', event: eventOf(h) })));
+    return { ok: true, events: events.map((x) => x.event) };
   }
 
   async countBy(field: GroupField, filter: EventFilter): Promise<CountResult> {

@@ -3,7 +3,7 @@
  * no I/O. What callers give only ever becomes a *value* of a clause (a term, a range bound, a
  * wildcard pattern with its metacharacters escaped), never a field name, a script or a query
  * string; field names come from the tables below. The clauses used: `bool` (filter, should,
- * must_not), `term`, `terms`, `range`, `wildcard` (`case_insensitive`), `exists`; sorts on
+ * must_not), `term`, `terms` (also on `event.id`, for `eventsById`), `range`, `wildcard` (`case_insensitive`), `exists`; sorts on
  * `@timestamp` then `event.id` (keyword order is UTF-8 byte order, the store's order); aggregations
  * `composite` with `terms` and `date_histogram` sources.
  */
@@ -83,6 +83,14 @@ export function eventQuery(f: CheckedEventFilter): Query {
     });
   }
   return { bool: { filter } };
+}
+
+/**
+ * Events by `event.id` (`terms` on the keyword, one clause whatever the number of ids: the caller
+ * bounds them below the cluster's `index.max_terms_count`, 65,536).
+ */
+export function idsQuery(ids: readonly string[]): Query {
+  return { bool: { filter: [{ terms: { 'event.id': [...ids] } }] } };
 }
 
 export function deadLetterQuery(f: CheckedDeadLetterFilter): Query {

@@ -74,13 +74,19 @@ describe('the demo', () => {
     // The runner's events reach the store when the service has followed its log (soon after).
     const end = Date.now() + 60_000;
     let actions: string[] = [];
+    let linked: string[] = [];
     while (actions.at(-1) !== 'restore.end' && Date.now() < end) {
       const r = await fetch(trace[1] ?? '');
-      const body = r.ok ? ((await r.json()) as { nodes: { event: { event: { action: string } } }[] }) : { nodes: [] };
+      const body = r.ok ? ((await r.json()) as { nodes: { event: { event: { action: string } }; linked?: object }[] }) : { nodes: [] };
       actions = body.nodes.map((n) => n.event.event.action);
+      linked = body.nodes.filter((n) => n.linked !== undefined).map((n) => n.event.event.action);
       if (actions.at(-1) !== 'restore.end') await new Promise((res) => setTimeout(res, 200));
     }
-    expect(actions[0]).toBe('integrity.verify');
+    // Detection (the corrupt checks behind the alert, linked in from their sessions), then repair.
+    expect(linked.length).toBeGreaterThan(0);
+    expect(actions.slice(0, linked.length)).toEqual(linked);
+    expect(new Set(linked)).toEqual(new Set(['check.file']));
+    expect(actions[linked.length]).toBe('integrity.verify');
     expect(actions.at(-1)).toBe('restore.end');
 
     first.child.kill('SIGINT');

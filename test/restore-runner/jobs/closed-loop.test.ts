@@ -1,8 +1,8 @@
 /**
  * The closed loop through the real `kintsugi serve`: OPS logs written → recurring-module-corruption
  * alert → restore job → policy → verified restore of the chosen instance → the runner's events
- * followed back into the store, one trace under the alert's correlation id from the damage
- * (linked to the first corrupt check) to `restore.end`. And the blast-radius guard: corruption
+ * followed back into the store, one trace under the alert's correlation id from the corrupt
+ * checks (linked in from their sessions) to `restore.end`. And the blast-radius guard: corruption
  * across the fleet raises the fleet alert and no automated restore runs.
  */
 import { randomBytes } from 'node:crypto';
@@ -143,16 +143,50 @@ describe('closed loop through kintsugi serve', () => {
     const alerts = (await api(s.data, '/api/alerts?rule=recurring-module-corruption')) as { alerts: { recovery: { correlation_id: string }; event: { id: string } }[] };
     const alert = alerts.alerts[0];
     expect(alert?.recovery.correlation_id).toBe(done['correlationId']);
-    type Node = { event: { event: { id: string; action: string }; recovery: { status: string; parent_id?: string } } };
+    type Node = {
+      event: { event: { id: string; action: string }; recovery: { status: string; parent_id?: string; correlation_id?: string } };
+      parent: { kind: string; parentId?: string };
+      linked?: { via: string; correlationId: string | null; alertId?: string };
+    };
+    const cid = alert?.recovery.correlation_id ?? '';
     const trace = await until('restore.end in the trace', async () => {
-      const t = (await api(s.data, `/api/traces/${alert?.recovery.correlation_id ?? ''}`)) as { nodes: Node[] } | undefined;
+      const t = (await api(s.data, `/api/traces/${cid}`)) as { nodes: Node[]; linksCut: boolean } | undefined;
       return t?.nodes.some((n) => n.event.event.action === 'restore.end') === true ? t : undefined;
     });
-    expect(trace.nodes.map((n) => `${n.event.event.action}:${n.event.recovery.status}`)).toEqual(['integrity.verify:corrupt', 'restore.start:started', 'restore.file:ok', 'integrity.verify:ok', 'restore.end:ok']);
-    // The first event of the trace points at the first corrupt check, stored in its session's trace.
-    const first = (await api(s.data, '/api/traces/session-0')) as { nodes: Node[] };
-    expect(trace.nodes[0]?.event.recovery.parent_id).toBe(first.nodes[0]?.event.event.id);
-    expect(first.nodes[0]?.event.event.action).toBe('check.file');
+    // One request, detection and repair: the corrupt checks the alert counted, from their own
+    // sessions, then the runner's events under the alert's correlation id.
+    expect(trace.nodes.map((n) => `${n.event.event.action}:${n.event.recovery.status}`)).toEqual([
+      'check.file:corrupt',
+      'check.file:corrupt',
+      'check.file:corrupt',
+      'integrity.verify:corrupt',
+      'restore.start:started',
+      'restore.file:ok',
+      'integrity.verify:ok',
+      'restore.end:ok',
+    ]);
+    expect(trace.nodes.map((n) => n.event.recovery.correlation_id)).toEqual(['session-0', 'session-1', 'session-2', cid, cid, cid, cid, cid]);
+    expect(trace.nodes.map((n) => n.linked)).toEqual([
+      { via: 'parent', correlationId: 'session-0' },
+      { via: 'alert', correlationId: 'session-1', alertId: alert?.event.id },
+      { via: 'alert', correlationId: 'session-2', alertId: alert?.event.id },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // The restore's first event hangs under the first corrupt check, now a node of the trace.
+    expect(trace.nodes[3]?.parent).toEqual({ kind: 'present', parentId: trace.nodes[0]?.event.event.id });
+    expect(trace.linksCut).toBe(false);
+
+    // The same trace from the command, through the service, linked rows marked.
+    const shown = await runCli(['query', 'trace', cid, '--data', s.data]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`trace ${cid}: 8 events (3 linked from other correlation ids)`);
+    expect(shown.stdout).toMatch(/^\S+ {2}check\.file corrupt lab-1 .*<- linked from session-0: parent of an event here$/m);
+    expect(shown.stdout).toMatch(/^\S+ {4}integrity\.verify corrupt lab-1 /m);
+    expect(shown.stdout).toMatch(new RegExp(`^\\S+ {2}check\\.file corrupt lab-1 .*<- linked from session-2: behind alert ${alert?.event.id ?? ''}$`, 'm'));
 
     child.kill('SIGINT');
     expect(await stopped(child)).toBe(0);
