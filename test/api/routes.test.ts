@@ -7,6 +7,7 @@ import type { DeadLetter, RecoveryEvent } from '../../parsers/event.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
 import { sourceResolver } from '../../pipeline/api/replay.js';
 import { buildApi } from '../../pipeline/api/server.js';
+import { readWhole } from '../parsers/read.js';
 import { testMeter } from '../telemetry/meter.js';
 import { openFixture, type Fixture } from './fixture.js';
 
@@ -71,6 +72,25 @@ describe('alerts: detail, acknowledge, resolve', () => {
     expect(body.triage).toBeNull();
     expect(body.related.map((e) => e.event.id).sort()).toEqual([...recurring.recovery.alert.related_event_ids].sort());
     expect(body.related.length).toBeGreaterThan(0);
+  });
+
+  it('finds the related events by id, however busy the group was in the alert\'s window', async () => {
+    // 10,050 corrupt checks of one module in one minute; the alert names the last two.
+    const lines = Array.from({ length: 10_050 }, (_, i) => `[2026-04-01 00:00:${String(Math.floor(i / 200)).padStart(2, '0')}] CHECK /lib/modules/3.2.7/kernel/fs/ext4/ext4.ko CORRUPT (code=E1207 "checksum mismatch ${i}")`);
+    const busy = readWhole(Buffer.from(`${lines.join('\n')}\n`), 'rlog', { host: 'busy-07', path: '/var/log/busy.log' }).items.flatMap((i) => (i.kind === 'event' ? [i.event] : []));
+    expect(busy).toHaveLength(10_050);
+    expect((await f.store.writeBatch(busy, [])).ok).toBe(true);
+    const last = busy.slice(-2).map((e) => e.event.id);
+    const info = recurring.recovery.alert;
+    const alert: Alert = {
+      ...recurring,
+      event: { ...recurring.event, id: 'busy-alert' },
+      recovery: { ...recurring.recovery, alert: { ...info, group: { host: 'busy-07', instance: 'default', module: 'ext4' }, first_seen: busy[0]?.['@timestamp'] ?? '', last_seen: busy.at(-1)?.['@timestamp'] ?? '', related_event_ids: last } },
+    };
+    await f.alerts.put([alert]);
+    const r = await f.app.inject({ url: '/api/alerts/busy-alert/detail', headers: viewer() });
+    expect(r.statusCode).toBe(200);
+    expect(r.json<{ related: RecoveryEvent[] }>().related.map((e) => e.event.id).sort()).toEqual([...last].sort());
   });
 
   it('records who acknowledged and resolved, in the event store, and shows the latest', async () => {

@@ -12,7 +12,7 @@ import type { RecoveryEvent } from '../../../parsers/event.js';
 import type { Alert } from '../../alerts/alert.js';
 import type { AlertStore } from '../../alerts/alert-store.js';
 import { AlertStoreError } from '../../alerts/errors.js';
-import type { EventFilter, EventStore } from '../../store/event-store.js';
+import type { EventStore } from '../../store/event-store.js';
 import { AUDIT_INSTANCE } from '../../access/audit.js';
 import { storeErrorReply } from './store-error.js';
 
@@ -58,19 +58,13 @@ async function findAlert(alerts: AlertStore, id: string, reply: FastifyReply): P
   }
 }
 
-/** The events behind an alert: its related ids, looked up in its group and time span. */
+/** The events behind an alert: its related ids (at most 100, rules/alert-doc.ts), looked up by id. */
 async function relatedEvents(store: EventStore, alert: Alert): Promise<RecoveryEvent[] | { error: Parameters<typeof storeErrorReply>[1] }> {
-  const info = alert.recovery.alert;
-  const ids = new Set(info.related_event_ids);
-  if (ids.size === 0) return [];
-  const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = { from: info.first_seen, to: new Date(Date.parse(info.last_seen) + 1).toISOString() };
-  for (const key of ['host', 'instance', 'module'] as const) {
-    const v = info.group[key];
-    if (v !== undefined) filter[key] = v;
-  }
-  const page = await store.queryEvents(filter, { limit: 10_000 });
-  if (!page.ok) return { error: page.error };
-  return page.events.filter((e) => ids.has(e.event.id));
+  const ids = [...new Set(alert.recovery.alert.related_event_ids)];
+  if (ids.length === 0) return [];
+  const found = await store.eventsById(ids);
+  if (!found.ok) return { error: found.error };
+  return [...found.events];
 }
 
 export const alertActionRoutes: FastifyPluginAsync<AlertActionDeps> = async (app, { alerts, store }) => {
