@@ -40,6 +40,7 @@ export function registerAlertsCommand(program: Command): void {
     .addOption(new Option('--status <status>', 'open, resolved, withdrawn (replaced after late events), or all').choices(['open', 'resolved', 'withdrawn', 'all']).default('open'))
     .option('--host <name>', 'host.name, or one of the hosts of a fleet alert')
     .option('--module <name>', 'recovery.module')
+    .option('--correlation-id <id>', "the alert's recovery.correlation_id (as a restore job and its trace show it)")
     .option('--from <time>', 'fired at or after this ISO 8601 time')
     .option('--to <time>', 'fired before this ISO 8601 time')
     .option('--limit <n>', 'at most this many; 0 = no limit', parseLimit, 0)
@@ -47,11 +48,11 @@ export function registerAlertsCommand(program: Command): void {
     .option('--data <dir>', 'data folder (default ./data, or KINTSUGI_DATA)')
     .addOption(configOption())
     .addHelpText('after', '\nExit status: 0 listed (none is not an error), 1 no alerts file, service or cluster to read, 2 bad usage or configuration.')
-    .action(async (opts: { rule?: string; status: string; host?: string; module?: string; from?: string; to?: string; limit: number; format: 'table' | 'ndjson'; data?: string; config?: string }) => {
+    .action(async (opts: { rule?: string; status: string; host?: string; module?: string; correlationId?: string; from?: string; to?: string; limit: number; format: 'table' | 'ndjson'; data?: string; config?: string }) => {
       const config = loadConfigOption('alerts', opts.config);
       if (config === undefined) return;
       const query: AlertQuery = { status: opts.status };
-      for (const key of ['rule', 'host', 'module', 'from', 'to'] as const) {
+      for (const key of ['rule', 'host', 'module', 'correlationId', 'from', 'to'] as const) {
         const v = opts[key];
         if (v !== undefined) query[key] = v;
       }

@@ -22,6 +22,7 @@ export const alertQuerySchema = {
     status: { type: 'string', pattern: STATUS_LIST, default: 'all', description: 'open, resolved, withdrawn (several separated by commas), or all' },
     host: { type: 'string', minLength: 1, description: 'host.name or one of related.hosts' },
     module: { type: 'string', minLength: 1, description: 'recovery.module' },
+    correlationId: { type: 'string', minLength: 1, maxLength: 256, description: "recovery.correlation_id: the alert's own, which its restore job and the job's events carry" },
     from: { type: 'string', minLength: 1, description: 'fired at or after this ISO 8601 time' },
     to: { type: 'string', minLength: 1, description: 'fired before this ISO 8601 time' },
     limit: { type: 'integer', minimum: 0, maximum: 10000, default: 100, description: 'page size; 0 = no limit' },
@@ -29,7 +30,7 @@ export const alertQuerySchema = {
   },
 } as const;
 
-export type AlertQuery = Partial<Record<'rule' | 'status' | 'host' | 'module' | 'from' | 'to' | 'cursor', string>> & { limit?: number };
+export type AlertQuery = Partial<Record<'rule' | 'status' | 'host' | 'module' | 'correlationId' | 'from' | 'to' | 'cursor', string>> & { limit?: number };
 
 const alertDoc = { type: 'object', additionalProperties: true, required: ['@timestamp', 'event', 'rule', 'recovery'] } as const;
 const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
@@ -45,6 +46,7 @@ export function toAlertFilter(q: AlertQuery): AlertFilter {
   if (q.status !== undefined && q.status !== 'all') f.status = q.status.split(',').filter(isStatus);
   if (q.host !== undefined) f.host = q.host;
   if (q.module !== undefined) f.module = q.module;
+  if (q.correlationId !== undefined) f.correlationId = q.correlationId;
   if (q.from !== undefined) f.from = q.from;
   if (q.to !== undefined) f.to = q.to;
   return f;

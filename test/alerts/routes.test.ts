@@ -34,7 +34,7 @@ describe('alerts API', () => {
     expect(await get('/api/alerts')).toEqual({ status: 200, body: { alerts: inOrder, nextCursor: null } });
   });
 
-  it('filters by rule, status, host and module', async () => {
+  it('filters by rule, status, host, module and correlation id', async () => {
     const ids = async (q: string): Promise<string[]> => ((await get(`/api/alerts?${q}`)).body as { alerts: Alert[] }).alerts.map((a) => a.event.id);
     const want = (p: (a: Alert) => boolean): string[] => inOrder.filter(p).map((a) => a.event.id);
     expect(await ids('rule=restore-failed,restore-stuck')).toEqual(want((a) => a.rule.id.startsWith('restore-')));
@@ -42,6 +42,9 @@ describe('alerts API', () => {
     expect(await ids('status=open,resolved')).toEqual(want(() => true));
     expect(await ids('host=h2')).toEqual(want((a) => a.related.hosts.includes('h2')));
     expect(await ids('module=nvme&status=all')).toEqual(want((a) => a.recovery.module === 'nvme'));
+    const one = inOrder[1];
+    expect(await ids(`correlationId=${encodeURIComponent(one?.recovery.correlation_id ?? '')}`)).toEqual(want((a) => a.recovery.correlation_id === one?.recovery.correlation_id));
+    expect(want((a) => a.recovery.correlation_id === one?.recovery.correlation_id)).toHaveLength(1);
   });
 
   it('pages with cursors', async () => {
