@@ -9,7 +9,8 @@ import { ParsePool } from '../../pipeline/ingest/parse-pool.js';
 const [kind, file] = process.argv.slice(2);
 if (kind === undefined || file === undefined) throw new Error('usage: measure.js KIND FILE');
 const bytes = readFileSync(file);
-const CHUNK = 1 << 20;
+// As `kintsugi parse` reads, and as the parse workers slice their pieces (pipeline/ingest/parse-worker.ts).
+const CHUNK = 64 << 10;
 
 function readerRun(format: Format, serialize: boolean): number {
   const reader = new RecordReader(format, { path: file ?? '', host: 'bench', timeZone: 'UTC' });

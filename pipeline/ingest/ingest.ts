@@ -172,9 +172,9 @@ async function stageFile(
       add(await writer.write(events, deadLetters), events.length + deadLetters.length);
       return;
     }
-    parts.push(piece.staged);
+    parts.push(...piece.parts);
     for (const d of piece.deadLetters) dead.push(d);
-    rows += piece.staged.rows;
+    rows += piece.rows;
     received += piece.received;
     if (rows + dead.length >= STAGED_BATCH_ITEMS) await write(end);
   });

@@ -14,7 +14,9 @@ export type PieceResult =
   | { readonly kind: 'ndjson'; readonly events: string; readonly deadLetters: string; readonly counts: LineCounts }
   | {
       readonly kind: 'staged';
-      readonly staged: StagedEvents;
+      /** In piece order; `DuckDbEventStore.writeStaged` takes them as they are. */
+      readonly parts: readonly StagedEvents[];
+      readonly rows: number;
       /** Events parsed, before an id repeated in the piece was dropped. */
       readonly received: number;
       readonly deadLetters: DeadLetter[];
@@ -27,7 +29,17 @@ export type StagedPiece = Extract<PieceResult, { kind: 'staged' }>;
 export type StorePiece = StagedPiece | Extract<PieceResult, { kind: 'items' }>;
 
 export function renderPiece(items: ParsedItem[], counts: LineCounts, output: PieceOutput): PieceResult {
-  if (output === 'items') return { kind: 'items', items, counts };
+  return joinPieces([renderPart(items, output)], counts, () => items);
+}
+
+/** One slice of a piece rendered as the piece will be; `items` when a store check failed. */
+export type PiecePart =
+  | { readonly kind: 'items'; readonly items: ParsedItem[] }
+  | { readonly kind: 'ndjson'; readonly events: string; readonly deadLetters: string }
+  | { readonly kind: 'staged'; readonly staged: StagedEvents; readonly received: number; readonly deadLetters: DeadLetter[] };
+
+export function renderPart(items: ParsedItem[], output: PieceOutput): PiecePart {
+  if (output === 'items') return { kind: 'items', items };
   if (output === 'ndjson') {
     let events = '';
     let deadLetters = '';
@@ -35,7 +47,7 @@ export function renderPiece(items: ParsedItem[], counts: LineCounts, output: Pie
       if (item.kind === 'event') events += `${JSON.stringify(item.event)}\n`;
       else deadLetters += `${JSON.stringify(item.deadLetter)}\n`;
     }
-    return { kind: 'ndjson', events, deadLetters, counts };
+    return { kind: 'ndjson', events, deadLetters };
   }
   const events: RecoveryEvent[] = [];
   const deadLetters: DeadLetter[] = [];
@@ -47,6 +59,41 @@ export function renderPiece(items: ParsedItem[], counts: LineCounts, output: Pie
   // writer's stamp, and this one is within a batch's write time of the store's own clock.
   const staged = stageEvents(events, new Date().toISOString());
   // An event the store would refuse goes back as items: the store's writeBatch reports it.
-  if (!staged.ok) return { kind: 'items', items, counts };
-  return { kind: 'staged', staged: staged.staged, received: events.length, deadLetters, counts };
+  if (!staged.ok) return { kind: 'items', items };
+  return { kind: 'staged', staged: staged.staged, received: events.length, deadLetters };
+}
+
+/**
+ * The parts of a piece, in order, as one result. When a part came back as items although the
+ * piece was to be staged (an event the store refuses), the whole piece goes back as items, which
+ * `allItems` gives (the caller parses it again: the parts no longer hold them).
+ */
+export function joinPieces(parts: readonly PiecePart[], counts: LineCounts, allItems: () => ParsedItem[]): PieceResult {
+  const first = parts[0];
+  if (first === undefined) return { kind: 'items', items: [], counts };
+  if (first.kind === 'ndjson') {
+    let events = '';
+    let deadLetters = '';
+    for (const p of parts) {
+      if (p.kind !== 'ndjson') throw new Error('joinPieces: parts of different kinds');
+      events += p.events;
+      deadLetters += p.deadLetters;
+    }
+    return { kind: 'ndjson', events, deadLetters, counts };
+  }
+  if (parts.some((p) => p.kind === 'items')) {
+    return { kind: 'items', items: parts.length === 1 && first.kind === 'items' ? first.items : allItems(), counts };
+  }
+  const staged: StagedEvents[] = [];
+  const deadLetters: DeadLetter[] = [];
+  let rows = 0;
+  let received = 0;
+  for (const p of parts) {
+    if (p.kind !== 'staged') throw new Error('joinPieces: parts of different kinds');
+    if (p.staged.rows > 0) staged.push(p.staged);
+    rows += p.staged.rows;
+    received += p.received;
+    for (const d of p.deadLetters) deadLetters.push(d);
+  }
+  return { kind: 'staged', parts: staged, rows, received, deadLetters, counts };
 }

@@ -43,7 +43,13 @@ describe('ParsePool', () => {
 });
 
 describe('ParsePool.parseFile', () => {
-  it.each(['rlog', 'ops'] as const)('%s: streams a file through small blocks, as NDJSON equal to one reader', async (format) => {
+  // 1 MiB blocks make pieces that the workers parse in several slices (parse-worker.ts SLICE_BYTES).
+  it.each([
+    ['rlog', 64 * 1024],
+    ['ops', 64 * 1024],
+    ['rlog', 1 << 20],
+    ['ops', 1 << 20],
+  ] as const)('%s: streams a file through blocks of %i bytes, as NDJSON equal to one reader', async (format, blockBytes) => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -57,7 +63,7 @@ describe('ParsePool.parseFile', () => {
     const counts = await pool.parseFile(file, format, source, async (piece) => {
       events += piece.events;
       dead += piece.deadLetters;
-    }, { blockBytes: 64 * 1024, readTime: FIXED_NOW });
+    }, { blockBytes, readTime: FIXED_NOW });
     const { items, reader } = readWhole(bytes, format, source);
     expect(events).toBe(items.flatMap((i) => (i.kind === 'event' ? [`${JSON.stringify(i.event)}\n`] : [])).join(''));
     expect(dead).toBe(items.flatMap((i) => (i.kind === 'dead-letter' ? [`${JSON.stringify(i.deadLetter)}\n`] : [])).join(''));

@@ -1,0 +1,39 @@
+/** A piece's slices joined into one result (pipeline/ingest/piece-output.ts), as the parse workers do. */
+import { describe, expect, it } from 'vitest';
+import type { ParsedItem } from '../../parsers/event.js';
+import { joinPieces, renderPart } from '../../pipeline/ingest/piece-output.js';
+import { readWhole } from '../parsers/read.js';
+import { sampleBytes } from '../parsers/samples.js';
+
+const items = readWhole(sampleBytes('quirks.rlog'), 'rlog', { host: 'h' }).items;
+const counts = { records: 1, continuations: 2, ignored: 3, deadLetters: 4 };
+const halves = (): [ParsedItem[], ParsedItem[]] => [items.slice(0, 5), items.slice(5)];
+
+describe('joinPieces', () => {
+  it('joins NDJSON slices in order, into the text of the whole piece', () => {
+    const [a, b] = halves();
+    const joined = joinPieces([renderPart(a, 'ndjson'), renderPart(b, 'ndjson')], counts, () => items);
+    expect(joined).toEqual({ ...renderPart(items, 'ndjson'), counts });
+  });
+
+  it('keeps staged slices as parts, in order, with their rows, received counts and dead letters', () => {
+    const [a, b] = halves();
+    const joined = joinPieces([renderPart(a, 'staged'), renderPart(b, 'staged')], counts, () => items);
+    if (joined.kind !== 'staged') throw new Error(`expected staged, got ${joined.kind}`);
+    const events = items.filter((i) => i.kind === 'event').length;
+    expect([joined.parts.length, joined.rows, joined.received]).toEqual([2, events, events]);
+    expect(joined.deadLetters).toEqual(items.flatMap((i) => (i.kind === 'dead-letter' ? [i.deadLetter] : [])));
+    expect(joined.parts.flatMap((p) => JSON.parse(p.ids) as string[])).toEqual(items.flatMap((i) => (i.kind === 'event' ? [i.event.event.id] : [])));
+  });
+
+  it('gives the whole piece back as items when one slice could not be staged', () => {
+    const [a, b] = halves();
+    let asked = 0;
+    const joined = joinPieces([renderPart(a, 'staged'), { kind: 'items', items: b }], counts, () => {
+      asked++;
+      return items;
+    });
+    expect(joined).toEqual({ kind: 'items', items, counts });
+    expect(asked).toBe(1);
+  });
+});
