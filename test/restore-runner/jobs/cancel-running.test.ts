@@ -57,38 +57,49 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * A damaged fleet, its runner and the API, and one whole-instance restore requested: as soon as the
+ * engine writes, the job is looked at and cancelled, both through the API.
+ */
+async function cancelWhileWriting(name: string, cancelWaitMs?: number) {
+  const dir = tempDir(name);
+  const fleet = damagedFleet(dir);
+  const data = join(dir, 'data');
+  const store = new MemoryEventStore();
+  const access: TestAccess = testAccess(store);
+  let app: FastifyInstance | undefined;
+  const replies: { during?: Promise<InjectReply>; cancel?: Promise<InjectReply> } = {};
+  const runner = fleetRunner(fleet, data, {
+    policy: AUTO,
+    ...(cancelWaitMs !== undefined ? { cancelWaitMs } : {}),
+    onJobProgress: (job) => {
+      if (job.progress?.phase !== 'write' || replies.cancel !== undefined || app === undefined) return;
+      replies.during = app.inject({ url: `/api/restores/${job.id}`, headers: access.headers('viewer') });
+      replies.cancel = app.inject({ method: 'POST', url: `/api/restores/${job.id}/cancel`, headers: access.headers('operator') });
+    },
+  });
+  await runner.start();
+  const api = await buildApi({ store, access: access.deps, restores: runner });
+  app = api;
+  cleanups.push(access.cleanup, () => runner.stop(), () => api.close());
+  const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'alice', approved: true });
+  await runner.settle();
+  await runner.settle();
+  return { fleet, data, app: api, access, runner, job, replies };
+}
+
 describe('cancelling a running restore job', () => {
   it('POST /api/restores/:id/cancel stops the engine between files, ends the job cancelled (200) with restore.end skipped by the canceller; progress shows while it runs', async () => {
-    const dir = tempDir('cancel-job');
-    const fleet = damagedFleet(dir);
-    const data = join(dir, 'data');
-    const store = new MemoryEventStore();
-    const access: TestAccess = testAccess(store);
-    let app: FastifyInstance | undefined;
-    let during: Promise<InjectReply> | undefined;
-    let cancelReply: Promise<InjectReply> | undefined;
-    const runner = runnerOn(fleet, data, (job) => {
-      // As soon as the engine writes: look at the job, and cancel it, both through the API.
-      if (job.progress?.phase !== 'write' || cancelReply !== undefined || app === undefined) return;
-      during = app.inject({ url: `/api/restores/${job.id}`, headers: access.headers('viewer') });
-      cancelReply = app.inject({ method: 'POST', url: `/api/restores/${job.id}/cancel`, headers: access.headers('operator') });
-    });
-    await runner.start();
-    app = await buildApi({ store, access: access.deps, restores: runner });
-    cleanups.push(access.cleanup, () => runner.stop(), () => app?.close());
-
-    const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'alice', approved: true });
-    await runner.settle();
-    await runner.settle();
-    expect(cancelReply, 'the restore never reported writing').toBeDefined();
-    const seen = await during;
+    const { fleet, data, app, access, runner, job, replies } = await cancelWhileWriting('cancel-job');
+    expect(replies.cancel, 'the restore never reported writing').toBeDefined();
+    const seen = await replies.during;
     expect(seen?.statusCode).toBe(200);
     const view = seen?.json<Job>();
     expect(view?.state).toBe('running');
     expect(view?.progress).toMatchObject({ phase: 'write', filesTotal: FILES });
     expect(typeof view?.progress?.updatedAt).toBe('string');
 
-    const r = await cancelReply;
+    const r = await replies.cancel;
     expect(r?.statusCode, r?.body).toBe(200);
     const ended = r?.json<Job>();
     expect(ended?.state).toBe('cancelled');
@@ -124,30 +135,9 @@ describe('cancelling a running restore job', () => {
   });
 
   it('answers 202 with the cancel recorded when the engine has not stopped within the wait, and the job still ends cancelled', async () => {
-    const dir = tempDir('cancel-202');
-    const fleet = damagedFleet(dir);
-    const data = join(dir, 'data');
-    const store = new MemoryEventStore();
-    const access: TestAccess = testAccess(store);
-    let app: FastifyInstance | undefined;
-    let cancelReply: Promise<InjectReply> | undefined;
     // No wait at all: the engine cannot have reached its next safe point when the route answers.
-    const runner = fleetRunner(fleet, data, {
-      policy: AUTO,
-      cancelWaitMs: 0,
-      onJobProgress: (job) => {
-        if (job.progress?.phase !== 'write' || cancelReply !== undefined || app === undefined) return;
-        cancelReply = app.inject({ method: 'POST', url: `/api/restores/${job.id}/cancel`, headers: access.headers('operator') });
-      },
-    });
-    await runner.start();
-    app = await buildApi({ store, access: access.deps, restores: runner });
-    cleanups.push(access.cleanup, () => runner.stop(), () => app?.close());
-
-    const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'alice', approved: true });
-    await runner.settle();
-    await runner.settle();
-    const r = await cancelReply;
+    const { fleet, runner, job, replies } = await cancelWhileWriting('cancel-202', 0);
+    const r = await replies.cancel;
     expect(r?.statusCode, r?.body).toBe(202);
     expect(r?.json<Job>()).toMatchObject({ state: 'running', cancelRequested: { by: 'token:test-operator' } });
     expect(runner.get(job.id).state).toBe('cancelled');
