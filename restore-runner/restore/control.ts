@@ -3,9 +3,11 @@
  * (the job runner, a UI) and cancellation through an `AbortSignal`. The engine checks the signal
  * between files (tree) and between block batches (image), at points where the target is safe, and
  * stops with `RST_ERR_CANCELLED`, whose message says what the target holds and how to finish.
+ * The same reports draw the terminal progress bar (progress.ts) of a command run by hand.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { rstError } from '../errors.js';
+import { createProgress, type Progress } from '../progress.js';
 
 export type RestorePhase = 'plan' | 'write' | 'verify' | 'done';
 
@@ -27,14 +29,31 @@ export interface RestoreControl {
   readonly progressIntervalMs?: number;
 }
 
-/** The engine's side of a `RestoreControl`: throttled reports and the cancellation checkpoints. */
+/**
+ * The terminal bar's label of each phase, null for a phase without one (a bar per phase; `done`
+ * ends the last).
+ */
+export type PhaseLabel = (phase: Exclude<RestorePhase, 'done'>) => string | null;
+
+/** The bars of `kintsugi restore`: the scan of the target and the writing; read-back is not followed by bytes. */
+export function restoreBars(mode: () => string): PhaseLabel {
+  return (phase) => (phase === 'write' ? `restore (${mode()})` : phase === 'plan' ? 'plan' : null);
+}
+
+/** The engine's side of a `RestoreControl`: throttled reports, the terminal bar, the cancellation checkpoints. */
 export class ControlPoint {
   private last = Number.NEGATIVE_INFINITY;
   private phase: RestorePhase | undefined;
+  private bar: { readonly phase: RestorePhase; readonly progress: Progress } | undefined;
 
-  constructor(private readonly control: RestoreControl = {}) {}
+  /** `terminal`: the labels of a progress bar on stderr (drawn only when it is a TTY); null for none. */
+  constructor(
+    private readonly control: RestoreControl = {},
+    private readonly terminal: PhaseLabel | null = null,
+  ) {}
 
   report(p: RestoreProgress): void {
+    this.draw(p);
     const cb = this.control.onProgress;
     if (cb === undefined) return;
     const now = Date.now();
@@ -42,6 +61,21 @@ export class ControlPoint {
     this.phase = p.phase;
     this.last = now;
     cb(p);
+  }
+
+  private draw(p: RestoreProgress): void {
+    if (this.terminal === null) return;
+    if (p.phase === 'done') {
+      this.bar?.progress.done();
+      this.bar = undefined;
+      return;
+    }
+    if (this.bar?.phase !== p.phase) {
+      this.bar?.progress.done();
+      const label = this.terminal(p.phase);
+      this.bar = label === null ? undefined : { phase: p.phase, progress: createProgress(label, p.bytesTotal) };
+    }
+    this.bar?.progress.update(p.bytesDone);
   }
 
   get cancelled(): boolean {

@@ -19,9 +19,8 @@ import { blockCount, isHole } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, sha256, shortId } from '../format/v1/ids.js';
 import { Pool, sharedBuffer } from '../parallel/pool.js';
 import { fsyncDir } from '../repository/files.js';
-import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readBlockMap } from '../snapshot/content.js';
-import { cancelled, ControlPoint, type RestoreControl } from './control.js';
+import { cancelled, ControlPoint, restoreBars, type RestoreControl } from './control.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { preverifyBlobsParallel, type RestoreContext } from './prepare.js';
 import type { RestoreReport } from './report.js';
@@ -78,7 +77,7 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
   const dryRun = opts.dryRun ?? false;
   const checkpoint = Math.max(blockSize, Math.floor((opts.checkpointBytes ?? 64 * 1024 * 1024) / blockSize) * blockSize);
   const kind = targetKind(target);
-  const ctl = new ControlPoint(opts.control);
+  const ctl = new ControlPoint(opts.control, opts.progress === false ? null : restoreBars(() => mode));
   if (kind === 'other') throw rstError('RST_ERR_TARGET_INVALID', target, 'not a regular file or a device');
   try {
     if (!statSync(dirname(target)).isDirectory()) throw new Error('parent is not a directory');
@@ -154,7 +153,6 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
     return report(false);
   }
 
-  const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(dryRun ? 'plan' : `restore (${mode})`, size);
   const checkpointer = new Checkpointer((nextBlock, written) => writeJournal(journalPath, { snapshot: record.id, mode, nextBlock, bytesWritten: written }));
   try {
     if (mode === 'full' && kind !== 'device') {
@@ -177,7 +175,6 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       renameSync(partialPath, target);
       fsyncDir(dirname(target));
       removeJournal(journalPath);
-      progress.done();
       ctl.report({ phase: 'done', bytesDone: size, bytesTotal: size });
       return report(true);
     }
@@ -214,7 +211,6 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
       else await verifyWhole(target);
       removeJournal(journalPath);
     }
-    progress.done();
     ctl.report({ phase: 'done', bytesDone: bytesWritten, bytesTotal: bytesWritten });
     return report(!dryRun);
   } finally {
@@ -303,7 +299,6 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         await checkpointer.mark(fd, batch.b0 + batch.n, bytesWritten);
         sinceCheckpoint = 0;
       }
-      progress.update((batch.b0 + batch.n) * blockSize);
       ctl.report({ phase: 'write', bytesDone: Math.min(size, (batch.b0 + batch.n) * blockSize), bytesTotal: size });
     }
   }
@@ -339,7 +334,6 @@ export async function restoreImage(ctx: RestoreContext, opts: ImageRestoreOption
         if (!same) differ.push(b);
       }
       spare.push(batch.buf);
-      progress.update((batch.b0 + batch.n) * blockSize);
       ctl.report({ phase: 'plan', bytesDone: Math.min(size, (batch.b0 + batch.n) * blockSize), bytesTotal: size });
     }
     return differ;

@@ -29,9 +29,8 @@ import { deviceNumbers } from '../fsutil/device-numbers.js';
 import { readTreeXattrs, sameXattrs, writeTreeXattrs, xattrChange } from '../fsutil/xattrs.js';
 import { spawnSync } from 'node:child_process';
 import { fsPath, joinRaw, parentRaw, rawFromArg } from '../fsutil/raw-path.js';
-import { createProgress, SILENT_PROGRESS } from '../progress.js';
 import { readManifest } from '../snapshot/content.js';
-import { cancelled, ControlPoint, type RestoreControl } from './control.js';
+import { cancelled, ControlPoint, restoreBars, type RestoreControl } from './control.js';
 import { pathSelector } from './glob.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { preverifyBlobs, type RestoreContext } from './prepare.js';
@@ -104,7 +103,7 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   const journalPath = `${targetArg}/${TREE_JOURNAL_NAME}`;
   const journal = readJournal(journalPath);
   const resuming = journal !== undefined && journal.snapshot === record.id;
-  const ctl = new ControlPoint(opts.control);
+  const ctl = new ControlPoint(opts.control, opts.progress === false ? null : restoreBars(() => mode));
 
   // 1. Mode.
   let mode: 'full' | 'delta' | 'files';
@@ -266,7 +265,6 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
     throw rstError('RST_ERR_TARGET_INVALID', targetArg, messageOf(err));
   }
   writeJournal(journalPath, { snapshot: record.id, mode, nextBlock: 0, bytesWritten: 0 });
-  const progress = opts.progress === false ? SILENT_PROGRESS : createProgress(`restore (${mode})`, bytesToWrite);
   let bytesWritten = 0;
   let filesDone = 0;
   const progressNow = (phase: 'write' | 'done'): void => ctl.report({ phase, bytesDone: bytesWritten, bytesTotal: bytesToWrite, filesDone, filesTotal: filesWritten });
@@ -315,7 +313,6 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
       makeSpecial(n, tmp);
       renameSync(tmp, dest);
     }
-    progress.update(bytesWritten);
     progressNow('write');
   }
   await renames.drain(0);
@@ -355,7 +352,6 @@ export async function restoreTree(ctx: RestoreContext, opts: TreeRestoreOptions)
   const rootStep = steps.find((s) => s.node.path === ROOT_PATH && s.action !== 'same');
   if (rootStep !== undefined) utimesSync(fsPath(rootRaw), Number(rootStep.node.mtimeNs) / 1e9, Number(rootStep.node.mtimeNs) / 1e9);
   fsyncDir(fsPath(rootRaw));
-  progress.done();
   progressNow('done');
   return report(bytesWritten, true);
 }
