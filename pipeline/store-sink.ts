@@ -1,14 +1,50 @@
 /**
  * The embedded transport: collected items go straight into the store, and the follower's
  * checkpoint moves only once `write` resolved, i.e. once the store committed them.
+ *
+ * `writeCounted` is the one store write of parsed records, shared by the sink, `POST /api/items`
+ * (`kintsugi ingest` beside a running service) and dead-letter replays: a `storeWrite` span, the
+ * write's latency, and what it added in `kintsugi_events_stored_total` and
+ * `kintsugi_dead_letters_total`, so the metrics agree with the store whichever way a record came.
  */
 import type { Span } from '@opentelemetry/api';
 import type { DeadLetter, ParsedItem, RecoveryEvent } from '../parsers/event.js';
 import type { Sink } from '../collectors/sink.js';
-import type { EventStore } from './store/event-store.js';
+import type { EventStore, WriteResult } from './store/event-store.js';
 import { inSpan } from './telemetry/spans.js';
-import { countStored } from './telemetry/stored-counts.js';
 import type { Instruments } from './telemetry/telemetry.js';
+
+export type WriteInstruments = Pick<Instruments, 'eventsStored' | 'deadLetters' | 'storeWrite'>;
+
+/** Writes parsed records and counts what was new; a failure is returned, as the store returns it. */
+export async function writeCounted(store: EventStore, events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[], instruments?: WriteInstruments): Promise<WriteResult> {
+  const started = performance.now();
+  const result = await inSpan('storeWrite', { 'kintsugi.events': events.length, 'kintsugi.dead_letters': deadLetters.length }, async (span) => {
+    const r = await store.writeBatch(events, deadLetters);
+    if (r.ok) span.setAttributes({ 'kintsugi.inserted': r.events.inserted + r.deadLetters.inserted, 'kintsugi.duplicates': r.events.duplicates + r.deadLetters.duplicates });
+    return r;
+  });
+  if (!result.ok || instruments === undefined) return result;
+  instruments.storeWrite.record((performance.now() - started) / 1000);
+  // Records already stored are the ones a restart (or a second ingest) sent again, before its
+  // checkpoint: the first of the batch. Only what follows them is new and counted.
+  countStored(instruments, events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
+  return result;
+}
+
+function countStored(instruments: WriteInstruments, events: readonly RecoveryEvent[], deadLetters: readonly DeadLetter[]): void {
+  const byKey = new Map<string, { dataset: string; outcome: string; n: number }>();
+  for (const e of events) {
+    const key = `${e.event.dataset}|${e.event.outcome}`;
+    const entry = byKey.get(key);
+    if (entry === undefined) byKey.set(key, { dataset: e.event.dataset, outcome: e.event.outcome, n: 1 });
+    else entry.n++;
+  }
+  for (const { dataset, outcome, n } of byKey.values()) instruments.eventsStored.add(n, { dataset, outcome });
+  const byReason = new Map<string, number>();
+  for (const d of deadLetters) byReason.set(d.error.type, (byReason.get(d.error.type) ?? 0) + 1);
+  for (const [reason, n] of byReason) instruments.deadLetters.add(n, { reason });
+}
 
 /** Batches larger than this are written in parts (bounded memory in the store's staging). */
 const MAX_BATCH_ITEMS = 50_000;
@@ -41,17 +77,8 @@ export class StoreSink implements Sink {
       }
       eventCount += events.length;
       deadLetterCount += deadLetters.length;
-      const started = performance.now();
-      const result = await inSpan('storeWrite', { 'kintsugi.events': events.length, 'kintsugi.dead_letters': deadLetters.length }, async (span) => {
-        const r = await this.store.writeBatch(events, deadLetters);
-        if (r.ok) span.setAttributes({ 'kintsugi.inserted': r.events.inserted + r.deadLetters.inserted, 'kintsugi.duplicates': r.events.duplicates + r.deadLetters.duplicates });
-        return r;
-      });
+      const result = await writeCounted(this.store, events, deadLetters, this.instruments);
       if (!result.ok) throw result.error;
-      this.instruments?.storeWrite.record((performance.now() - started) / 1000);
-      // Records already stored are the ones a restart read again, before its checkpoint: the
-      // first of the batch. Only what follows them is new and counted.
-      countStored(this.instruments, events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
     }
     batchSpan.setAttributes({ 'kintsugi.events': eventCount, 'kintsugi.dead_letters': deadLetterCount });
   }

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeadLetter, RecoveryEvent } from '../../../parsers/event.js';
 import type { ApiDeps } from '../server.js';
-import { countStored } from '../../telemetry/stored-counts.js';
+import { writeCounted } from '../../store-sink.js';
 import { storeErrorReply } from './store-error.js';
 
 const bodySchema = {
@@ -21,11 +21,8 @@ const bodySchema = {
 export const itemRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, telemetry }) => {
   // The store checks every document it indexes (store/record.ts) and refuses a bad batch whole.
   app.post<{ Body: { events: RecoveryEvent[]; deadLetters: DeadLetter[] } }>('/api/items', { config: { role: 'admin' }, schema: { body: bodySchema } }, async (request, reply) => {
-    const result = await store.writeBatch(request.body.events, request.body.deadLetters);
+    const result = await writeCounted(store, request.body.events, request.body.deadLetters, telemetry?.instruments);
     if (!result.ok) return storeErrorReply(reply, result.error);
-    // As the followers' sink counts: what was stored before is the head of a batch sent again.
-    const { events, deadLetters } = request.body;
-    countStored(telemetry?.instruments, events.slice(result.events.duplicates), deadLetters.slice(result.deadLetters.duplicates));
     return { events: result.events, deadLetters: result.deadLetters };
   });
 };

@@ -11,7 +11,7 @@ import type { ReplayMark } from '../../store/event-store.js';
 import { toDeadLetterFilter } from '../filters.js';
 import { reparse, type SourceOf } from '../replay.js';
 import type { ApiDeps } from '../server.js';
-import { countStored } from '../../telemetry/stored-counts.js';
+import { writeCounted } from '../../store-sink.js';
 import { storeErrorReply } from './store-error.js';
 
 const list = { type: 'string', minLength: 1, description: 'one value, or several separated by commas' } as const;
@@ -86,9 +86,8 @@ export const replayRoutes: FastifyPluginAsync<ReplayRouteDeps> = async (app, { s
       const notPending = ids === undefined || cursor !== undefined ? [] : [...new Set(ids)].filter((id) => !seen.has(id));
       if (!dryRun && events.length > 0) {
         // Events first: a crash between the two leaves dead letters to replay again, never marks without events.
-        const written = await store.writeBatch(events, []);
+        const written = await writeCounted(store, events, [], telemetry?.instruments);
         if (!written.ok) return storeErrorReply(reply, written.error);
-        countStored(telemetry?.instruments, events.slice(written.events.duplicates), []);
         const marked = await store.markReplayed(marks, new Date().toISOString());
         if (!marked.ok) return storeErrorReply(reply, marked.error);
       }
