@@ -52,7 +52,8 @@ export function toAlertFilter(q: AlertQuery): AlertFilter {
   return f;
 }
 
-function fail(reply: FastifyReply, err: unknown): FastifyReply {
+/** An alert store's refusal as an HTTP answer (its own status and code); anything else is rethrown. */
+export function alertErrorReply(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof AlertStoreError) return reply.status(err.httpStatus).send({ code: err.code, message: err.message });
   throw err;
 }
@@ -77,7 +78,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteDeps> = async (app, { ale
         const page = await alerts.query(toAlertFilter(q), { limit: q.limit ?? 100, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
         return { alerts: page.alerts, nextCursor: page.nextCursor };
       } catch (err: unknown) {
-        return fail(reply, err);
+        return alertErrorReply(reply, err);
       }
     },
   );
@@ -100,7 +101,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteDeps> = async (app, { ale
         }
         return alert;
       } catch (err: unknown) {
-        return fail(reply, err);
+        return alertErrorReply(reply, err);
       }
     },
   );

@@ -12,6 +12,7 @@
  */
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { MAX_IDS_PER_LOOKUP, type EventStore, type ParentLink, type Trace, type TraceLink, type TraceNode, type TraceResult } from './event-store.js';
+import { StoreError } from './errors.js';
 import { compareRecords } from './record.js';
 
 export function buildTrace(correlationId: string, events: readonly RecoveryEvent[]): Trace {
@@ -125,9 +126,14 @@ export async function readLinkedTrace(
   const alerts = alertsOf === undefined ? [] : await alertsOf(correlationId);
   const lookup: EventLookup = async (ids) => {
     const found = await store.eventsById(ids);
-    // The ids come from stored events and are bounded here: a refusal is the store's own failure.
     if (!found.ok) throw found.error;
     return found.events;
   };
-  return { ok: true, trace: await linkTrace(own.trace, lookup, alerts) };
+  try {
+    return { ok: true, trace: await linkTrace(own.trace, lookup, alerts) };
+  } catch (err: unknown) {
+    // The lookup's failure is the store's, answered as any store failure is.
+    if (err instanceof StoreError) return { ok: false, error: err };
+    throw err;
+  }
 }

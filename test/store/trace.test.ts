@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { MAX_IDS_PER_LOOKUP, type Trace } from '../../pipeline/store/event-store.js';
+import { storeError } from '../../pipeline/store/errors.js';
 import { MemoryEventStore } from '../../pipeline/store/memory-store.js';
 import { buildTrace, linkTrace, readLinkedTrace, type EventLookup } from '../../pipeline/store/trace.js';
 import { sampleEvents } from './samples.js';
@@ -149,5 +150,13 @@ describe('readLinkedTrace', () => {
       ['verify', 'present', 'own'],
     ]);
     expect(await readLinkedTrace(store, 'no-such-cid')).toEqual({ ok: true, trace: { correlationId: 'no-such-cid', nodes: [], roots: [], linksCut: false } });
+  });
+
+  it('answers a failed lookup as the store failure it is, not as a thrown error', async () => {
+    const store = new MemoryEventStore();
+    await store.writeBatch([event('verify', 10, 'alert-cid', 'check-0')], []);
+    const failure = storeError('PIP_ERR_STORE_BAD_IDS', ['the lookup failed', MAX_IDS_PER_LOOKUP]);
+    store.eventsById = async () => ({ ok: false, error: failure });
+    expect(await readLinkedTrace(store, 'alert-cid')).toEqual({ ok: false, error: failure });
   });
 });

@@ -12,6 +12,7 @@ import type { RecoveryEvent } from '../../../parsers/event.js';
 import type { Alert } from '../../alerts/alert.js';
 import type { AlertStore } from '../../alerts/alert-store.js';
 import { AlertStoreError } from '../../alerts/errors.js';
+import { alertErrorReply } from '../../alerts/routes.js';
 import type { EventStore } from '../../store/event-store.js';
 import { AUDIT_INSTANCE } from '../../access/audit.js';
 import { storeErrorReply } from './store-error.js';
@@ -50,11 +51,9 @@ async function findAlert(alerts: AlertStore, id: string, reply: FastifyReply): P
   try {
     const alert = await alerts.get(id);
     if (alert !== null) return alert;
-    const err = new AlertStoreError('PIP_ERR_ALERTS_NOT_FOUND', [JSON.stringify(id)]);
-    return reply.status(err.httpStatus).send({ code: err.code, message: err.message });
+    return alertErrorReply(reply, new AlertStoreError('PIP_ERR_ALERTS_NOT_FOUND', [JSON.stringify(id)]));
   } catch (err: unknown) {
-    if (err instanceof AlertStoreError) return reply.status(err.httpStatus).send({ code: err.code, message: err.message });
-    throw err;
+    return alertErrorReply(reply, err);
   }
 }
 

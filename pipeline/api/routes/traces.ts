@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { alertLinksOf } from '../../alerts/alert-store.js';
-import { AlertStoreError } from '../../alerts/errors.js';
+import { alertErrorReply } from '../../alerts/routes.js';
 import type { TraceResult } from '../../store/event-store.js';
 import { LINK_BOUNDS, readLinkedTrace } from '../../store/trace.js';
 import type { ApiDeps } from '../server.js';
@@ -66,8 +66,7 @@ export const traceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, ale
       try {
         result = await readLinkedTrace(store, request.params.id, alerts === undefined ? undefined : (cid) => alertLinksOf(alerts, cid));
       } catch (err: unknown) {
-        if (err instanceof AlertStoreError) return reply.status(err.httpStatus).send({ code: err.code, message: err.message });
-        throw err;
+        return alertErrorReply(reply, err);
       }
       if (!result.ok) return storeErrorReply(reply, result.error);
       if (result.trace.nodes.length === 0) return reply.status(404).send({ code: 'PIP_ERR_API_NOT_FOUND', message: `no event has correlation id "${request.params.id}"` });
