@@ -128,9 +128,10 @@ describe('prefetch', () => {
     const repo = Repository.open(host.repo);
     // Chunks of files no longer hot, from an earlier prefetch: one used an hour ago, one a day ago.
     const stale = ChunkCache.open(data, repo.config.id);
-    const blob = (text: string): { id: string; data: Buffer } => ({ id: createHash('sha256').update(text).digest('hex'), data: Buffer.from(text.repeat(1000)) });
-    const hourOld = { ...blob('h'), data: Buffer.from('h') };
-    const dayOld = { ...blob('d'), data: Buffer.from('d') };
+    // A chunk is named by the SHA-256 of its bytes; one byte each, so each weighs one byte in the budget.
+    const blob = (text: string): { id: string; data: Buffer } => ({ id: createHash('sha256').update(text).digest('hex'), data: Buffer.from(text) });
+    const hourOld = blob('h');
+    const dayOld = blob('d');
     for (const b of [hourOld, dayOld]) stale.put(b.id, b.data);
     const ago = (ms: number) => new Date(Date.now() - ms);
     utimesSync(join(stale.dir, hourOld.id.slice(0, 2), hourOld.id), ago(3600_000), ago(3600_000));
@@ -148,7 +149,7 @@ describe('prefetch', () => {
     expect(warm.every((id) => left.holds(id))).toBe(true);
 
     // A read makes a chunk recent: once served, the hour-old chunk outlives one used half an hour ago.
-    const halfHourOld = { ...blob('m'), data: Buffer.from('m') };
+    const halfHourOld = blob('m');
     left.put(halfHourOld.id, halfHourOld.data);
     utimesSync(join(left.dir, halfHourOld.id.slice(0, 2), halfHourOld.id), ago(1800_000), ago(1800_000));
     expect(left.get(hourOld.id)?.toString()).toBe('h');
