@@ -108,10 +108,10 @@ export class Service {
     this.snapshots = attachScheduler(this.config.restores, data, this.log);
     this.evaluator = new AlertEvaluator(store, this.alerts, rules, {
       log: this.log,
-      onChanges: (changes) => {
+      onChanges: (changes, evaluation) => {
         for (const c of changes) instruments.alertChanges.add(1, { rule: c.alert.rule.id, change: c.kind });
         void runner
-          .onAlertChanges(changes)
+          .onAlertChanges(changes, evaluation)
           .catch((err: unknown) => this.log.error({ err: String(err) }, 'restore runner could not take an alert'));
       },
       onLatency: (rule, seconds) => instruments.alertLatency.record(seconds, { rule }),

@@ -9,6 +9,7 @@
  * the alert store are seeded, and it follows on from its checkpoint. Events fed twice (by the
  * rebuild and again by following) count once: the engine keys them by `event.id`.
  */
+import type { SpanContext } from '@opentelemetry/api';
 import type { Log } from '../../collectors/source.js';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import { RuleEngine, type AlertChange } from '../rules/engine.js';
@@ -31,8 +32,11 @@ export interface EvaluatorOptions {
   /** The clock (milliseconds since the epoch); the system clock by default. */
   readonly now?: () => number;
   readonly log?: Log;
-  /** Told of every change once it is stored (the runner's hook, the benchmark's probe). */
-  readonly onChanges?: (changes: readonly AlertChange[]) => void;
+  /**
+   * Told of every change once it is stored (the runner's hook, the benchmark's probe), with the
+   * rule evaluation span that made it (a restore job's span links to it).
+   */
+  readonly onChanges?: (changes: readonly AlertChange[], evaluation?: SpanContext) => void;
   /**
    * Told, for each stored change that new events made, the seconds from the commit of the newest
    * of them (its `event.ingested`, set by the store as it writes the batch) to the change being
@@ -172,7 +176,9 @@ export class AlertEvaluator {
       // fewer answers that the next page's events would change.
       if ((caughtUp && sinceLast >= (this.options.evaluateIntervalMs ?? 200)) || sinceLast >= 1000) {
         this.lastEvaluation = performance.now();
+        let evaluation: SpanContext | undefined;
         const changes = await inSpan('rulesEvaluate', { 'kintsugi.events': batch.length }, async (span) => {
+          evaluation = span.spanContext();
           const made = this.engine.evaluate(this.now());
           // The correlation ids of the alerts: the restore a change triggers carries the same one.
           span.setAttributes({ 'kintsugi.changes': made.length, 'kintsugi.correlation_ids': [...new Set(made.map((c) => c.alert.recovery.correlation_id))].slice(0, 100) });
@@ -187,7 +193,7 @@ export class AlertEvaluator {
         });
         if (changes.length > 0) {
           for (const c of changes) this.options.log?.info({ rule: c.alert.rule.id, key: c.alert.recovery.alert.key, alert: c.alert.event.id, status: c.alert.recovery.alert.status, change: c.kind, count: c.alert.recovery.alert.count }, `alert ${c.kind}`);
-          this.options.onChanges?.(changes);
+          this.options.onChanges?.(changes, evaluation);
           all.push(...changes);
         }
         this.tellLatency(changes);

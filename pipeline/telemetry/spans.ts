@@ -1,25 +1,25 @@
 /**
  * The span catalogue: every span Kintsugi makes itself, with its attributes (documented in
  * README.md). Spans of HTTP requests come from @fastify/otel, those of Kafka from the kafkajs
- * instrumentation. The restore runner's job spans are listed so that it uses these names.
+ * instrumentation.
  */
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes, type Link, type Span } from '@opentelemetry/api';
 
 export const SPANS = {
   ingestBatch: { name: 'kintsugi.ingest.batch', attributes: ['kintsugi.items', 'kintsugi.events', 'kintsugi.dead_letters'], producer: 'pipeline/store-sink.ts' },
   parse: { name: 'kintsugi.parse', attributes: ['kintsugi.source', 'kintsugi.format', 'kintsugi.bytes', 'kintsugi.items'], producer: 'collectors/follower.ts' },
   storeWrite: { name: 'kintsugi.store.write', attributes: ['kintsugi.events', 'kintsugi.dead_letters', 'kintsugi.inserted', 'kintsugi.duplicates'], producer: 'pipeline/store-sink.ts' },
   rulesEvaluate: { name: 'kintsugi.rules.evaluate', attributes: ['kintsugi.events', 'kintsugi.changes', 'kintsugi.correlation_ids'], producer: 'pipeline/alerts/evaluator.ts' },
-  restoreJob: { name: 'kintsugi.restore.job', attributes: ['kintsugi.correlation_id', 'kintsugi.alert_id', 'host.name'], producer: 'restore-runner (job runner): a link to the alert evaluation span when known' },
+  restoreJob: { name: 'kintsugi.restore.job', attributes: ['kintsugi.correlation_id', 'kintsugi.alert_id', 'host.name'], producer: 'restore-runner/jobs/runner.ts: one per run of a job, linked to the rule evaluation that raised its alert when this process saw it' },
 } as const;
 
 export type SpanKey = keyof typeof SPANS;
 
 const tracer = () => trace.getTracer('kintsugi');
 
-/** Runs `work` in an active span of the catalogue; the span records a thrown error. */
-export async function inSpan<T>(key: SpanKey, attributes: Attributes, work: (span: Span) => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(SPANS[key].name, { attributes }, async (span) => {
+/** Runs `work` in an active span of the catalogue (with `links` to other spans); the span records a thrown error. */
+export async function inSpan<T>(key: SpanKey, attributes: Attributes, work: (span: Span) => Promise<T>, links: readonly Link[] = []): Promise<T> {
+  return tracer().startActiveSpan(SPANS[key].name, { attributes, links: [...links] }, async (span) => {
     try {
       return await work(span);
     } catch (err: unknown) {

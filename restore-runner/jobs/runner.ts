@@ -14,7 +14,7 @@
  * the job ended then ends it `cancelled` instead of resuming it), then the engine's AbortSignal
  * fires; the engine stops at its next file or block batch, the target safe (restore/control.ts).
  */
-import type { ObservableCallback } from '@opentelemetry/api';
+import { SpanStatusCode, type ObservableCallback, type SpanContext } from '@opentelemetry/api';
 import type { Log } from '../../collectors/source.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
 import type { AlertChange } from '../../pipeline/rules/engine.js';
@@ -33,6 +33,7 @@ import { JobError } from './errors.js';
 import { gatherFacts, sha256OfFile } from './instance-facts.js';
 import { FINAL_STATES, WAITING_STATES, type Job, type JobAttempt, type JobProgress, type JobState } from './job.js';
 import { JobStore } from './job-store.js';
+import { inSpan } from '../../pipeline/telemetry/spans.js';
 import { join } from 'node:path';
 
 /** The damaged files behind an alert, and the first event that reported one. */
@@ -132,6 +133,11 @@ export class RestoreRunner {
   private readonly active = new Map<string, Promise<void>>();
   /** The running jobs' engine signals. */
   private readonly aborts = new Map<string, AbortController>();
+  /**
+   * The rule evaluation that raised each alert this process saw raise (by alert id), for the job
+   * span's link; taken when the job runs, and unknown after a restart.
+   */
+  private readonly evaluations = new Map<string, SpanContext>();
   /** The running jobs' last progress (the job file gets it at most once a second). */
   private readonly live = new Map<string, { readonly progress: JobProgress; readonly savedAtMs: number }>();
   private timer: NodeJS.Timeout | null = null;
@@ -214,10 +220,16 @@ export class RestoreRunner {
     tick();
   }
 
-  /** The alert evaluator's hook: new (or reopened) open alerts of the restoring rules become jobs. */
-  async onAlertChanges(changes: readonly AlertChange[]): Promise<void> {
+  /**
+   * The alert evaluator's hook: new (or reopened) open alerts of the restoring rules become jobs.
+   * `evaluation`: the span of the rule evaluation that made the changes, which the job's span links to.
+   */
+  async onAlertChanges(changes: readonly AlertChange[], evaluation?: SpanContext): Promise<void> {
     for (const c of changes) {
-      if ((c.kind === 'new' || c.kind === 'reopened') && c.alert.recovery.alert.status === 'open') await this.fromAlert(c.alert);
+      if ((c.kind !== 'new' && c.kind !== 'reopened') || c.alert.recovery.alert.status !== 'open') continue;
+      const job = await this.fromAlert(c.alert);
+      // Bounded: a job's entry goes when it ends; a flood of alerts without jobs run keeps the first.
+      if (job !== null && evaluation !== undefined && !FINAL_STATES.includes(job.state) && this.evaluations.size < 10_000) this.evaluations.set(c.alert.event.id, evaluation);
     }
     this.kick();
   }
@@ -387,7 +399,7 @@ export class RestoreRunner {
         this.options.instruments?.restoreJobsActive.add(1);
         const abort = new AbortController();
         this.aborts.set(job.id, abort);
-        const run = this.execute(current, abort.signal).finally(() => {
+        const run = this.executeInSpan(current, abort.signal).finally(() => {
           this.active.delete(job.id);
           this.aborts.delete(job.id);
           // The last report, which the once-a-second writes may have skipped, goes into the file.
@@ -435,6 +447,24 @@ export class RestoreRunner {
         extra: { job: job.id, attempts: job.attempts.length },
       },
       job.events.endId,
+    );
+  }
+
+  /** `execute` in the job's span (spans.ts `restoreJob`), linked to the evaluation that raised its alert. */
+  private executeInSpan(job: Job, signal: AbortSignal): Promise<void> {
+    const alertId = job.alert?.id;
+    const evaluation = alertId === undefined ? undefined : this.evaluations.get(alertId);
+    if (alertId !== undefined) this.evaluations.delete(alertId);
+    const attributes = { 'kintsugi.correlation_id': job.correlationId, 'host.name': job.host, ...(alertId !== undefined ? { 'kintsugi.alert_id': alertId } : {}) };
+    return inSpan(
+      'restoreJob',
+      attributes,
+      async (span) => {
+        await this.execute(job, signal);
+        const ended = this.store.get(job.id);
+        if (ended?.state === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: ended.error ?? 'the restore failed' });
+      },
+      evaluation !== undefined ? [{ context: evaluation }] : [],
     );
   }
 

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SpanContext } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
 import type { Alert } from '../../pipeline/alerts/alert.js';
@@ -88,12 +89,14 @@ describe('AlertEvaluator on DuckDB stores', () => {
     const dir = join(root, 'follow');
     const s = await open(dir);
     const seen: AlertChange[] = [];
+    const evaluations: (SpanContext | undefined)[] = [];
     let notify: (() => void) | null = null;
     const evaluator = new AlertEvaluator(s.events, s.alerts, rules.filter((r) => r.id === 'recurring-module-corruption'), {
       now: () => NOW,
       pollIntervalMs: 10,
-      onChanges: (changes) => {
+      onChanges: (changes, evaluation) => {
         seen.push(...changes);
+        evaluations.push(evaluation);
         notify?.();
       },
     });
@@ -103,6 +106,8 @@ describe('AlertEvaluator on DuckDB stores', () => {
     await arrived;
     await evaluator.stop();
     expect(seen.map((c) => `${c.kind} ${c.alert.recovery.alert.count}`)).toEqual(['new 3']);
+    // With the evaluation's span, which the restore job's span links to.
+    expect(evaluations).toEqual([expect.objectContaining({ spanId: expect.any(String), traceId: expect.any(String) })]);
     expect(await s.alerts.get(seen[0]?.alert.event.id ?? '')).toEqual(seen[0]?.alert);
     await s.events.close();
     await s.alerts.close();
