@@ -2,7 +2,8 @@
  * The kafkajs client of the transport: one `Kafka` per process, kafkajs's own logs routed to the
  * service log, and the optional creation of the topics at start.
  */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Kafka as KafkaClient, LogEntry } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs.js';
 import type { Log } from '../../collectors/source.js';
 import type { KafkaSettings } from './settings.js';
 
@@ -15,7 +16,7 @@ function logCreator(log: Log): () => (entry: LogEntry) => void {
   };
 }
 
-export function kafkaClient(settings: Pick<KafkaSettings, 'clientId' | 'brokers'>, log: Log): Kafka {
+export function kafkaClient(settings: Pick<KafkaSettings, 'clientId' | 'brokers'>, log: Log): KafkaClient {
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
@@ -31,7 +32,7 @@ export function kafkaClient(settings: Pick<KafkaSettings, 'clientId' | 'brokers'
  * librdkafka mock refuse admin calls; that is a warning, not a failure: the topics must then exist
  * already or be created by the broker on first use.
  */
-export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, log: Log): Promise<void> {
+export async function ensureTopics(kafka: KafkaClient, settings: KafkaSettings, log: Log): Promise<void> {
   if (!settings.createTopics) return;
   const topics = [settings.topics.events, settings.topics.ops, settings.topics.deadLetters];
   const admin = kafka.admin();

@@ -5,7 +5,8 @@
  * had not seen acknowledged, and the workers' stores keep those once (stable `event.id`).
  */
 import { join } from 'node:path';
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Partitioners } from './kafkajs.js';
 import { CheckpointStore } from '../../collectors/checkpoint.js';
 import { FileFollower, type FollowerOptions } from '../../collectors/follower.js';
 import type { Log, SourceConfig } from '../../collectors/source.js';

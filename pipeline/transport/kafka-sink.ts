@@ -7,7 +7,8 @@
  * Only `abort()` (a stop) or `maxAttempts` (`--once`) end the wait with an error; the checkpoint
  * did not move, so the next run sends them again.
  */
-import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes } from './kafkajs.js';
 import type { Log } from '../../collectors/source.js';
 import type { Sink } from '../../collectors/sink.js';
 import type { ParsedItem } from '../../parsers/event.js';

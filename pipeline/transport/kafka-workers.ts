@@ -6,7 +6,8 @@
  * partition's offset committed. A worker killed or a partition moved before the commit means a
  * redelivery, which the store keeps once (`event.id`); nothing committed is unstored.
  */
-import { CompressionTypes, Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners } from './kafkajs.js';
 import type { Log } from '../../collectors/source.js';
 import type { DeadLetter } from '../../parsers/event.js';
 import { StoreSink } from '../store-sink.js';

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners } from './kafkajs.js';
 import type { Log } from '../../collectors/source.js';
 import type { Config } from '../config/schema.js';
 import { exportDocument, type EventStore } from '../store/event-store.js';

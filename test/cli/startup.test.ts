@@ -26,6 +26,9 @@ async function packagesLoaded(args: readonly string[]): Promise<{ code: number |
   for (const url of urls) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (m?.[1] !== undefined) packages.add(m[1]);
+    // kafkajs is required (CommonJS, so that its OpenTelemetry instrumentation patches it), which
+    // these ESM hooks do not see: the module that requires it stands for it.
+    if (url.endsWith('/pipeline/transport/kafkajs.js')) packages.add('kafkajs');
   }
   return { code: result.code, packages };
 }
