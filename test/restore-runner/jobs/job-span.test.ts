@@ -37,6 +37,8 @@ describe('restore job spans', () => {
     const [job] = runner.list();
     expect(job?.state).toBe('succeeded');
 
+    // The processor exports a span once the SDK's resource detection has finished, which under load may be later than its end.
+    await telemetry.flush();
     const jobSpans = spans.getFinishedSpans().filter((s) => s.name === SPANS.restoreJob.name);
     expect(jobSpans).toHaveLength(1);
     expect(jobSpans[0]?.attributes).toEqual({ 'kintsugi.correlation_id': job?.correlationId, 'kintsugi.alert_id': alert.event.id, 'host.name': 'lab-1' });
@@ -49,11 +51,13 @@ describe('restore job spans', () => {
     fleet.snapshot('os-a', '2026-03-12T02:00:00Z');
     const runner = fleetRunner(fleet, join(dir, 'data'), { policy: AUTO });
     await runner.start();
+    await telemetry.flush();
     spans.reset();
     const job = runner.request({ host: 'lab-1', instance: 'os-a', by: 'alice', approved: true });
     await runner.settle();
     await runner.settle();
     await runner.stop();
+    await telemetry.flush();
     const jobSpans = spans.getFinishedSpans().filter((s) => s.name === SPANS.restoreJob.name);
     expect(jobSpans.map((s) => [s.attributes['kintsugi.correlation_id'], s.attributes['kintsugi.alert_id'], s.links.length])).toEqual([[job.correlationId, undefined, 0]]);
   });
