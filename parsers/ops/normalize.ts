@@ -39,7 +39,8 @@ export function normalizeOps(r: OpsRecord, id: string, offset: number | undefine
   }
   if (r.details !== undefined) rec.details = r.details;
 
-  const event: Mutable<RecoveryEvent> = { '@timestamp': isoTime(r.timeMs), event: ev, host, recovery: rec };
+  const at = r.schema === 1 && r.canonicalTime !== null ? r.canonicalTime : isoTime(r.timeMs);
+  const event: Mutable<RecoveryEvent> = { '@timestamp': at, event: ev, host, recovery: rec };
   if (r.path !== undefined || r.bytes !== undefined) {
     const file: { path?: string; size?: number } = {};
     if (r.path !== undefined) file.path = r.path;

@@ -30,7 +30,12 @@ export interface OpsCommon {
 }
 
 export type OpsRecord =
-  | (OpsCommon & { readonly schema: 1; readonly timeMs: number })
+  | (OpsCommon & {
+      readonly schema: 1;
+      readonly timeMs: number;
+      /** `ts` itself when it is already written as `@timestamp` is (`toISOString`'s form), else null. */
+      readonly canonicalTime: string | null;
+    })
   | (OpsCommon & { readonly schema: 2; readonly timeMs: number; readonly eventId: string });
 
 export type OpsResult =
@@ -54,8 +59,9 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
-function str(o: Obj, key: string, name: string, required: boolean): string | undefined {
-  const v = o[key];
+// The helpers take the value, read at the call site with a constant key: a named property load
+// per site, which V8 caches by the record's shape, where a load by a key parameter is generic.
+function str(v: unknown, name: string, required: boolean): string | undefined {
   if (v === undefined || (v === null && !required)) {
     if (required) throw new Invalid(`missing-field:${name}`, `field "${name}" is required`);
     return undefined;
@@ -64,8 +70,7 @@ function str(o: Obj, key: string, name: string, required: boolean): string | und
   return v;
 }
 
-function num(o: Obj, key: string, name: string, integer: boolean): number | undefined {
-  const v = o[key];
+function num(v: unknown, name: string, integer: boolean): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     throw new Invalid(`bad-type:${name}`, `field "${name}" must be ${integer ? 'an integer' : 'a number'}, found ${typeName(v)} ${JSON.stringify(v)}`);
@@ -73,8 +78,7 @@ function num(o: Obj, key: string, name: string, integer: boolean): number | unde
   return v;
 }
 
-function obj(o: Obj, key: string, name: string): Obj | undefined {
-  const v = o[key];
+function obj(v: unknown, name: string): Obj | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw new Invalid(`bad-type:${name}`, `field "${name}" must be an object, found ${typeName(v)}`);
   return v;
@@ -92,18 +96,24 @@ function toJson(v: unknown): JsonValue {
   return null;
 }
 
-/** Copies the keys not in `known` into `into[at]` (or `into` itself when `at` is null). */
-function keepUnknown(src: Obj, known: ReadonlySet<string>, into: Record<string, JsonValue>, at: string | null): void {
-  for (const k of Object.keys(src)) {
+/**
+ * The keys of `src` not in `known`, added to `details` (at `details[at]` when `at` is given);
+ * `details` is made only when there is one, and returned.
+ */
+function keepUnknown(src: Obj, known: ReadonlySet<string>, details: Record<string, JsonValue> | undefined, at: string | null): Record<string, JsonValue> | undefined {
+  // for-in over a parsed object walks V8's cached key list; Object.keys would allocate one per object.
+  for (const k in src) {
     if (known.has(k)) continue;
-    if (at === null) into[k] = toJson(src[k]);
+    details ??= {};
+    if (at === null) details[k] = toJson(src[k]);
     else {
-      const slot = into[at];
+      const slot = details[at];
       const target: Record<string, JsonValue> = isObject(slot) ? { ...slot } : {};
       target[k] = toJson(src[k]);
-      into[at] = target;
+      details[at] = target;
     }
   }
+  return details;
 }
 
 /** The number written by `count` ASCII digits at `from`, or -1 when one of them is not a digit. */
@@ -158,6 +168,14 @@ export function rfc3339ToMs(text: string): number {
 
 const MAX_TIME_MS = 8.64e15;
 
+/**
+ * Whether a `ts` that rfc3339ToMs read is the text `toISOString` makes of its instant:
+ * `YYYY-MM-DDThh:mm:ss.fffZ`, upper-case `T` and `Z`, three fraction digits, no offset.
+ */
+function isCanonicalTime(ts: string): boolean {
+  return ts.length === 24 && ts.charCodeAt(10) === 84 /* T */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(23) === 90 /* Z */;
+}
+
 const V1_KNOWN = new Set(['ts', 'host', 'instance', 'ver', 'op', 'status', 'code', 'path', 'cid', 'msg', 'snapshot', 'bytes', 'ms', 'user', 'mode', 'target']);
 const V2_KNOWN = new Set(['schema', 'time', 'event_id', 'parent_id', 'host', 'os', 'op', 'status', 'code', 'correlation_id', 'user', 'module', 'file', 'restore', 'duration_ms', 'message']);
 const V2_HOST = new Set(['name', 'id']);
@@ -167,26 +185,26 @@ const V2_RESTORE = new Set(['mode', 'snapshot', 'target']);
 const V2_CODE = /^(?:S0000|[EW]\d{4})$/;
 
 function readV1(o: Obj): OpsRecord {
-  const ts = str(o, 'ts', 'ts', true) ?? '';
-  const host = str(o, 'host', 'host', true) ?? '';
-  const instance = str(o, 'instance', 'instance', false);
-  const version = str(o, 'ver', 'ver', false);
-  const op = str(o, 'op', 'op', true) ?? '';
-  const status = str(o, 'status', 'status', true) ?? '';
-  const code = num(o, 'code', 'code', true);
+  const ts = str(o['ts'], 'ts', true) ?? '';
+  const host = str(o['host'], 'host', true) ?? '';
+  const instance = str(o['instance'], 'instance', false);
+  const version = str(o['ver'], 'ver', false);
+  const op = str(o['op'], 'op', true) ?? '';
+  const status = str(o['status'], 'status', true) ?? '';
+  const code = num(o['code'], 'code', true);
   if (code !== undefined && (code < 0 || code > 9999)) throw new Invalid('bad-type:code', `field "code" must be 0 or an error number of up to 4 digits, found ${code}`);
-  const path = str(o, 'path', 'path', false);
-  const cid = str(o, 'cid', 'cid', false);
-  const msg = str(o, 'msg', 'msg', false);
-  const snapshot = str(o, 'snapshot', 'snapshot', false);
-  const bytes = num(o, 'bytes', 'bytes', true);
-  const ms = num(o, 'ms', 'ms', false);
-  const user = str(o, 'user', 'user', false);
-  const mode = str(o, 'mode', 'mode', false);
-  const target = str(o, 'target', 'target', false);
+  const path = str(o['path'], 'path', false);
+  const cid = str(o['cid'], 'cid', false);
+  const msg = str(o['msg'], 'msg', false);
+  const snapshot = str(o['snapshot'], 'snapshot', false);
+  const bytes = num(o['bytes'], 'bytes', true);
+  const ms = num(o['ms'], 'ms', false);
+  const user = str(o['user'], 'user', false);
+  const mode = str(o['mode'], 'mode', false);
+  const target = str(o['target'], 'target', false);
   const timeMs = rfc3339ToMs(ts);
   if (Number.isNaN(timeMs)) throw new Invalid('bad-timestamp', `field "ts" must be an RFC 3339 time such as 2026-03-14T02:11:09.412Z, found ${JSON.stringify(ts)}`);
-  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number } = { schema: 1, timeMs, host, op, status };
+  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number; canonicalTime: string | null } = { schema: 1, timeMs, canonicalTime: isCanonicalTime(ts) ? ts : null, host, op, status };
   if (instance !== undefined) r.instance = instance;
   if (version !== undefined) r.version = version;
   if (code !== undefined && code !== 0) r.code = `E${String(code).padStart(4, '0')}`;
@@ -199,12 +217,8 @@ function readV1(o: Obj): OpsRecord {
   if (user !== undefined) r.user = user;
   if (mode !== undefined) r.restoreMode = mode;
   if (target !== undefined) r.restoreTarget = target;
-  const details: Record<string, JsonValue> = {};
-  keepUnknown(o, V1_KNOWN, details, null);
-  for (const _ in details) {
-    r.details = details;
-    break;
-  }
+  const details = keepUnknown(o, V1_KNOWN, undefined, null);
+  if (details !== undefined) r.details = details;
   return r;
 }
 
@@ -213,32 +227,32 @@ function readV2(o: Obj): OpsRecord {
   if (time === undefined || time === null) throw new Invalid('missing-field:time', 'field "time" (epoch milliseconds) is required');
   if (typeof time !== 'number' || !Number.isInteger(time)) throw new Invalid('bad-type:time', `field "time" must be an integer of epoch milliseconds, found ${typeName(time)} ${JSON.stringify(time)}`);
   if (Math.abs(time) > MAX_TIME_MS) throw new Invalid('bad-timestamp', `field "time" ${time} is outside the range of dates`);
-  const eventId = str(o, 'event_id', 'event_id', true) ?? '';
+  const eventId = str(o['event_id'], 'event_id', true) ?? '';
   if (eventId === '') throw new Invalid('bad-type:event_id', 'field "event_id" must not be empty');
-  const parentId = str(o, 'parent_id', 'parent_id', false);
-  const hostObj = obj(o, 'host', 'host');
+  const parentId = str(o['parent_id'], 'parent_id', false);
+  const hostObj = obj(o['host'], 'host');
   if (hostObj === undefined) throw new Invalid('missing-field:host.name', 'field "host.name" is required');
-  const host = str(hostObj, 'name', 'host.name', true) ?? '';
-  const hostId = str(hostObj, 'id', 'host.id', false);
-  const os = obj(o, 'os', 'os');
-  const version = os === undefined ? undefined : str(os, 'version', 'os.version', false);
-  const instance = os === undefined ? undefined : str(os, 'instance', 'os.instance', false);
-  const op = str(o, 'op', 'op', true) ?? '';
-  const status = str(o, 'status', 'status', true) ?? '';
-  const code = str(o, 'code', 'code', false);
+  const host = str(hostObj['name'], 'host.name', true) ?? '';
+  const hostId = str(hostObj['id'], 'host.id', false);
+  const os = obj(o['os'], 'os');
+  const version = os === undefined ? undefined : str(os['version'], 'os.version', false);
+  const instance = os === undefined ? undefined : str(os['instance'], 'os.instance', false);
+  const op = str(o['op'], 'op', true) ?? '';
+  const status = str(o['status'], 'status', true) ?? '';
+  const code = str(o['code'], 'code', false);
   if (code !== undefined && !V2_CODE.test(code)) throw new Invalid('bad-type:code', `field "code" must be S0000, E#### or W####, found ${JSON.stringify(code)}`);
-  const correlationId = str(o, 'correlation_id', 'correlation_id', false);
-  const user = str(o, 'user', 'user', false);
-  const module = str(o, 'module', 'module', false);
-  const file = obj(o, 'file', 'file');
-  const path = file === undefined ? undefined : str(file, 'path', 'file.path', false);
-  const bytes = file === undefined ? undefined : num(file, 'bytes', 'file.bytes', true);
-  const restore = obj(o, 'restore', 'restore');
-  const restoreMode = restore === undefined ? undefined : str(restore, 'mode', 'restore.mode', false);
-  const snapshot = restore === undefined ? undefined : str(restore, 'snapshot', 'restore.snapshot', false);
-  const restoreTarget = restore === undefined ? undefined : str(restore, 'target', 'restore.target', false);
-  const durationMs = num(o, 'duration_ms', 'duration_ms', false);
-  const message = str(o, 'message', 'message', false);
+  const correlationId = str(o['correlation_id'], 'correlation_id', false);
+  const user = str(o['user'], 'user', false);
+  const module = str(o['module'], 'module', false);
+  const file = obj(o['file'], 'file');
+  const path = file === undefined ? undefined : str(file['path'], 'file.path', false);
+  const bytes = file === undefined ? undefined : num(file['bytes'], 'file.bytes', true);
+  const restore = obj(o['restore'], 'restore');
+  const restoreMode = restore === undefined ? undefined : str(restore['mode'], 'restore.mode', false);
+  const snapshot = restore === undefined ? undefined : str(restore['snapshot'], 'restore.snapshot', false);
+  const restoreTarget = restore === undefined ? undefined : str(restore['target'], 'restore.target', false);
+  const durationMs = num(o['duration_ms'], 'duration_ms', false);
+  const message = str(o['message'], 'message', false);
   const r: Mutable<OpsCommon> & { schema: 2; timeMs: number; eventId: string } = { schema: 2, timeMs: time, eventId, host, op, status };
   if (hostId !== undefined) r.hostId = hostId;
   if (instance !== undefined) r.instance = instance;
@@ -255,16 +269,12 @@ function readV2(o: Obj): OpsRecord {
   if (module !== undefined) r.module = module;
   if (restoreMode !== undefined) r.restoreMode = restoreMode;
   if (restoreTarget !== undefined) r.restoreTarget = restoreTarget;
-  const details: Record<string, JsonValue> = {};
-  keepUnknown(o, V2_KNOWN, details, null);
-  keepUnknown(hostObj, V2_HOST, details, 'host');
-  if (os !== undefined) keepUnknown(os, V2_OS, details, 'os');
-  if (file !== undefined) keepUnknown(file, V2_FILE, details, 'file');
-  if (restore !== undefined) keepUnknown(restore, V2_RESTORE, details, 'restore');
-  for (const _ in details) {
-    r.details = details;
-    break;
-  }
+  let details = keepUnknown(o, V2_KNOWN, undefined, null);
+  details = keepUnknown(hostObj, V2_HOST, details, 'host');
+  if (os !== undefined) details = keepUnknown(os, V2_OS, details, 'os');
+  if (file !== undefined) details = keepUnknown(file, V2_FILE, details, 'file');
+  if (restore !== undefined) details = keepUnknown(restore, V2_RESTORE, details, 'restore');
+  if (details !== undefined) r.details = details;
   return r;
 }
 

@@ -103,3 +103,26 @@ describe('every shared sample', () => {
     expect(itemKey(readInPieces(bytes, cuts, format, source))).toBe(itemKey(readWhole(bytes, format, source).items));
   });
 });
+
+describe('OPS v1 time', () => {
+  // A canonical `ts` is kept as written; any other way of writing the same instant is rewritten: both must give toISOString's text.
+  const forms: ReadonlyArray<(iso: string) => string> = [
+    (iso) => iso,
+    (iso) => iso.replace('T', 't'),
+    (iso) => iso.replace('Z', 'z'),
+    (iso) => iso.replace('Z', '000Z'),
+    (iso) => iso.replace('Z', '+00:00'),
+    (iso) => iso.replace(/\.\d{3}Z$/, (frac) => (frac === '.000Z' ? 'Z' : frac)),
+  ];
+  it('@timestamp is the instant written as toISOString writes it, whatever form ts takes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(100, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }), fc.nat({ max: forms.length - 1 }), (ms, form) => {
+        const iso = new Date(ms).toISOString();
+        const ts = forms[form]?.(iso) ?? iso;
+        const [item] = readWhole(Buffer.from(`${JSON.stringify({ ts, host: 'h', op: 'check.file', status: 'ok' })}\n`), 'ops', {}).items;
+        expect(item?.kind === 'event' ? item.event['@timestamp'] : item).toBe(iso);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
