@@ -33,7 +33,7 @@ const READ_CHUNK_BYTES = 64 << 10;
 class UsageError extends Error {}
 
 /** Writes with back pressure: a slow reader of stdout slows the parser, never fills memory. */
-async function write(stream: Writable, text: string): Promise<void> {
+async function write(stream: Writable, text: string | Uint8Array): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
 }
 
@@ -126,11 +126,10 @@ async function runParseParallel(file: string, options: ParseOptions, workers: nu
   const pool = new ParsePool(workers);
   try {
     const counts = await pool.parseFile(file, options.format, source(file, options), async (piece) => {
-      if (piece.events !== '') await write(stdout, piece.events);
-      if (piece.deadLetters === '') return;
-      if (deadOut !== null) await write(deadOut, piece.deadLetters);
-      else {
-        const lines = piece.deadLetters.trimEnd().split('\n').map((l) => readableDeadLetter(JSON.parse(l) as DeadLetter));
+      for (const text of piece.events) await write(stdout, text);
+      if (deadOut !== null) for (const text of piece.deadLetters) await write(deadOut, text);
+      else if (piece.deadLetters.length > 0) {
+        const lines = Buffer.concat(piece.deadLetters).toString('utf8').trimEnd().split('\n').map((l) => readableDeadLetter(JSON.parse(l) as DeadLetter));
         await write(stderr, lines.join(''));
       }
     });

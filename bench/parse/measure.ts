@@ -57,7 +57,7 @@ switch (kind) {
     const pool = new ParsePool(2);
     let out = 0;
     const counts = await pool.parseFile(file, kind === 'rlog-2cores' ? 'rlog' : 'ops', { path: file, host: 'bench', timeZone: 'UTC' }, async (piece) => {
-      out += piece.events.length + piece.deadLetters.length;
+      for (const text of [...piece.events, ...piece.deadLetters]) out += text.byteLength;
     });
     items = counts.records + counts.deadLetters;
     await pool.close();

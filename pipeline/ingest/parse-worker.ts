@@ -9,7 +9,7 @@ import type { ParsedItem } from '../../parsers/event.js';
 import { RecordReader, type ReaderContext } from '../../parsers/reader.js';
 import { INITIAL_RLOG_CONTEXT } from '../../parsers/rlog/stream.js';
 import type { ParseTask } from './parse-pool.js';
-import { joinPieces, renderPart, type PiecePart, type PieceResult } from './piece-output.js';
+import { joinPieces, renderPart, transferables, type PiecePart, type PieceResult } from './piece-output.js';
 
 /**
  * A piece is parsed and rendered in slices of this size: the events of a slice die young once
@@ -41,6 +41,6 @@ function run(task: ParseTask): PieceResult {
 
 parentPort?.on('message', (task: ParseTask) => {
   const result = run(task);
-  // The staged texts are handed over, not copied.
-  parentPort?.postMessage(result, result.kind === 'staged' ? result.parts.flatMap((p) => p.texts.map((t) => t.buffer)) : []);
+  // The texts are handed over, not copied.
+  parentPort?.postMessage(result, transferables(result));
 });

@@ -11,7 +11,13 @@ export type PieceOutput = 'items' | 'ndjson' | 'staged';
 
 export type PieceResult =
   | { readonly kind: 'items'; readonly items: ParsedItem[]; readonly counts: LineCounts }
-  | { readonly kind: 'ndjson'; readonly events: string; readonly deadLetters: string; readonly counts: LineCounts }
+  | {
+      readonly kind: 'ndjson';
+      /** UTF-8 NDJSON in input order, one text per slice that had any: handed across threads, not copied. */
+      readonly events: readonly Uint8Array[];
+      readonly deadLetters: readonly Uint8Array[];
+      readonly counts: LineCounts;
+    }
   | {
       readonly kind: 'staged';
       /** In piece order; `DuckDbEventStore.writeStaged` takes them as they are. */
@@ -35,8 +41,10 @@ export function renderPiece(items: ParsedItem[], counts: LineCounts, output: Pie
 /** One slice of a piece rendered as the piece will be; `items` when a store check failed. */
 export type PiecePart =
   | { readonly kind: 'items'; readonly items: ParsedItem[] }
-  | { readonly kind: 'ndjson'; readonly events: string; readonly deadLetters: string }
+  | { readonly kind: 'ndjson'; readonly events: Uint8Array; readonly deadLetters: Uint8Array }
   | { readonly kind: 'staged'; readonly staged: StagedEvents; readonly received: number; readonly deadLetters: DeadLetter[] };
+
+const utf8 = new TextEncoder();
 
 export function renderPart(items: ParsedItem[], output: PieceOutput): PiecePart {
   if (output === 'items') return { kind: 'items', items };
@@ -47,7 +55,9 @@ export function renderPart(items: ParsedItem[], output: PieceOutput): PiecePart 
       if (item.kind === 'event') events += `${JSON.stringify(item.event)}\n`;
       else deadLetters += `${JSON.stringify(item.deadLetter)}\n`;
     }
-    return { kind: 'ndjson', events, deadLetters };
+    // Encoded at once: the slice's strings die young, where strings kept for the whole piece were
+    // promoted to the old generation, and the bytes cross to the writing thread without a copy.
+    return { kind: 'ndjson', events: utf8.encode(events), deadLetters: utf8.encode(deadLetters) };
   }
   const events: RecoveryEvent[] = [];
   const deadLetters: DeadLetter[] = [];
@@ -72,12 +82,12 @@ export function joinPieces(parts: readonly PiecePart[], counts: LineCounts, allI
   const first = parts[0];
   if (first === undefined) return { kind: 'items', items: [], counts };
   if (first.kind === 'ndjson') {
-    let events = '';
-    let deadLetters = '';
+    const events: Uint8Array[] = [];
+    const deadLetters: Uint8Array[] = [];
     for (const p of parts) {
       if (p.kind !== 'ndjson') throw new Error('joinPieces: parts of different kinds');
-      events += p.events;
-      deadLetters += p.deadLetters;
+      if (p.events.length > 0) events.push(p.events);
+      if (p.deadLetters.length > 0) deadLetters.push(p.deadLetters);
     }
     return { kind: 'ndjson', events, deadLetters, counts };
   }
@@ -96,4 +106,12 @@ export function joinPieces(parts: readonly PiecePart[], counts: LineCounts, allI
     for (const d of p.deadLetters) deadLetters.push(d);
   }
   return { kind: 'staged', parts: staged, rows, received, deadLetters, counts };
+}
+
+/** The buffers a piece's result can hand over to another thread: those it alone holds whole. */
+export function transferables(result: PieceResult): ArrayBuffer[] {
+  const texts = result.kind === 'staged' ? result.parts.flatMap((p) => p.texts) : result.kind === 'ndjson' ? [...result.events, ...result.deadLetters] : [];
+  const out: ArrayBuffer[] = [];
+  for (const t of texts) if (t.byteOffset === 0 && t.byteLength === t.buffer.byteLength && t.buffer instanceof ArrayBuffer) out.push(t.buffer);
+  return out;
 }

@@ -1,11 +1,12 @@
 /** `kintsugi parse`: what a user sees, exit codes and messages (README.md, "Exit codes"). */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { SAMPLES_DIR, ndjson } from '../parsers/samples.js';
+import { opsLines, rlogLines } from '../../bench/parse/corpus.js';
+import { SAMPLES_DIR, ndjson, sampleBytes } from '../parsers/samples.js';
 import { CLI, runCli } from './run-cli.js';
 
 const quirks = join(SAMPLES_DIR, 'quirks.rlog');
@@ -95,6 +96,37 @@ describe('kintsugi parse', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+
+  it.each(['rlog', 'ops'] as const)('%s: --workers 2 writes what one thread writes, dead letters to stderr or to --dead-letters', async (format) => {
+    // Generated records with the quirks sample (every kind of dead letter) in the middle and at the end.
+    const dir = mkdtempSync(join(tmpdir(), 'kintsugi-parse-workers-'));
+    // The quirks sample ends without LF (on purpose): one is added, so that its last line stays its own.
+    const quirksBytes = Buffer.concat([sampleBytes(format === 'rlog' ? 'quirks.rlog' : 'quirks.ops.jsonl'), Buffer.from('\n')]);
+    const generated = (seed: number): Buffer => Buffer.from(`${(format === 'rlog' ? rlogLines(seed, 20_000) : opsLines(seed, 20_000)).join('\n')}\n`);
+    const file = join(dir, 'log');
+    writeFileSync(file, Buffer.concat([generated(1), quirksBytes, generated(2), quirksBytes]));
+    // A dead letter without a timestamp of its own carries the time it was read: the only field that differs between runs.
+    const deadLetters = (text: string): unknown[] => text.trim().split('\n').map((l) => ({ ...(JSON.parse(l) as object), '@timestamp': null }));
+    const run = async (workers: number): Promise<{ stdout: string; stderr: string; dead: unknown[] }> => {
+      const toStderr = await runCli(['parse', '--format', format, '--workers', String(workers), file]);
+      const deadFile = join(dir, `dead-${workers}.ndjson`);
+      const toFile = await runCli(['parse', '--format', format, '--workers', String(workers), '--dead-letters', deadFile, file]);
+      expect([toStderr.code, toFile.code]).toEqual([0, 0]);
+      expect(toFile.stdout).toBe(toStderr.stdout);
+      return { stdout: toStderr.stdout, stderr: toStderr.stderr, dead: deadLetters(readFileSync(deadFile, 'utf8')) };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stderr).toBe(one.stderr);
+    expect(two.dead).toEqual(one.dead);
+    expect(one.dead.length).toBeGreaterThan(2);
+    // Every line accounted for: the summary's counts are what was written, and add up to the file's lines.
+    const m = /: (\d+) records, (\d+) events, (\d+) dead letters \((\d+) continuation lines, (\d+) empty lines\)/.exec(one.stderr);
+    const [records, events, dead, continuations, empty] = (m?.slice(1) ?? []).map(Number);
+    expect([events, dead]).toEqual([one.stdout.split('\n').length - 1, one.dead.length]);
+    expect((records ?? 0) + (continuations ?? 0) + (empty ?? 0)).toBe(readFileSync(file, 'latin1').split('\n').length - 1);
+  }, 120_000);
 
   it('has --help that lists its options and exit codes', async () => {
     const r = await runCli(['parse', '--help']);

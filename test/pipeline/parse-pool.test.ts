@@ -61,8 +61,8 @@ describe('ParsePool.parseFile', () => {
     let events = '';
     let dead = '';
     const counts = await pool.parseFile(file, format, source, async (piece) => {
-      events += piece.events;
-      dead += piece.deadLetters;
+      events += Buffer.concat(piece.events).toString('utf8');
+      dead += Buffer.concat(piece.deadLetters).toString('utf8');
     }, { blockBytes, readTime: FIXED_NOW });
     const { items, reader } = readWhole(bytes, format, source);
     expect(events).toBe(items.flatMap((i) => (i.kind === 'event' ? [`${JSON.stringify(i.event)}\n`] : [])).join(''));
@@ -81,7 +81,7 @@ describe('ParsePool.parseFile', () => {
     writeFileSync(file, bytes);
     let events = '';
     await pool.parseFile(file, 'rlog', { path: file }, async (piece) => {
-      events += piece.events;
+      events += Buffer.concat(piece.events).toString('utf8');
     }, { blockBytes: 64 * 1024, maxCarryBytes: 256 * 1024, readTime: FIXED_NOW });
     const { items } = readWhole(bytes, 'rlog', { path: file });
     expect(events).toBe(items.flatMap((i) => (i.kind === 'event' ? [`${JSON.stringify(i.event)}\n`] : [])).join(''));
