@@ -268,9 +268,11 @@ export interface EventStore {
  * The SIEM document of a stored event: the event with `event.sequence` = its position in write
  * order. `/api/export` streams it as NDJSON and the SIEM Kafka topic carries it as message values.
  */
-export function exportDocument({ seq, event }: SequencedEvent): RecoveryEvent {
-  return { ...event, event: { ...event.event, sequence: seq } as RecoveryEvent['event'] };
+export function exportDocument({ seq, event }: SequencedEvent): ExportDocument {
+  return { ...event, event: { ...event.event, sequence: seq } };
 }
+
+export type ExportDocument = RecoveryEvent & { readonly event: RecoveryEvent['event'] & { readonly sequence: number } };
 
 /**
  * Streams every event written after `afterSeq`, in write order, page by page (for SIEM export).

@@ -2,7 +2,7 @@
  * Checks of one rendered query against what Kintsugi stores and exports, each returning the
  * problems it found (empty: none), so that the tests can show they catch bad queries too.
  */
-import { PLANNED_ACTIONS, PLANNED_METRICS, RUNNER_ACTIONS, SPEC_ACTIONS } from '../../dashboards/planned.js';
+import { PLANNED_ACTIONS, PLANNED_METRICS, RUNNER_ACTIONS, SPEC_ACTIONS, type PlannedMetric } from '../../dashboards/planned.js';
 import { loadDefaultRules } from '../../pipeline/rules/defaults.js';
 import { FIELD_TABLES, INDEX_ALIASES, type EsFieldType, type IndexKind } from '../../pipeline/store/elasticsearch/index-template.js';
 import { METRICS } from '../../pipeline/telemetry/metrics.js';
@@ -91,10 +91,12 @@ export interface Exposed {
 }
 export const EXPOSED: ReadonlyMap<string, Exposed> = (() => {
   const out = new Map<string, Exposed>();
-  for (const [list, planned] of [
+  // PLANNED_METRICS may be empty (then its values type as never): both lists are read as metrics.
+  const lists: ReadonlyArray<readonly [readonly Pick<PlannedMetric, 'name' | 'type' | 'labels'>[], boolean]> = [
     [Object.values(METRICS), false],
     [Object.values(PLANNED_METRICS), true],
-  ] as const) {
+  ];
+  for (const [list, planned] of lists) {
     for (const m of list) {
       const names = m.type === 'counter' ? [`${m.name}_total`] : m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name];
       for (const n of names) out.set(n, { labels: [...m.labels, ...(n.endsWith('_bucket') ? ['le'] : [])], planned });

@@ -23,8 +23,14 @@
  */
 import { createRequire } from 'node:module';
 import type { Client } from '@elastic/elasticsearch';
-import Mock from '@elastic/elasticsearch-mock';
+import MockModule from '@elastic/elasticsearch-mock';
 import { createClient } from '../../pipeline/store/elasticsearch/cluster.js';
+
+// A CommonJS package whose types declare a default export: at run time the import is the class
+// itself, while TypeScript (nodenext) types it as the module.
+const Mock = MockModule as unknown as typeof MockModule.default;
+type Mock = InstanceType<typeof Mock>;
+type MockConnection = NonNullable<NonNullable<Parameters<typeof createClient>[1]>['Connection']>;
 
 // The mock is CommonJS and recognises only the CommonJS build's ResponseError (the package is dual).
 const { errors } = createRequire(import.meta.url)('@elastic/elasticsearch') as typeof import('@elastic/elasticsearch');
@@ -186,7 +192,7 @@ export class MockCluster {
   private readonly itemFaults = new Map<string, { status: number; remaining: number }>();
 
   constructor() {
-    this.mock.add({ method: ['GET', 'POST', 'PUT', 'DELETE', 'HEAD'], path: '*' }, (params) => this.answer(params as unknown as Params));
+    this.mock.add({ method: ['GET', 'POST', 'PUT', 'DELETE', 'HEAD'], path: '*' }, (params) => this.answer(params as unknown as Params) as Record<string, unknown> | string);
   }
 
   /** A client of this cluster, built as the stores build theirs (createClient). */
@@ -196,7 +202,8 @@ export class MockCluster {
     class Closable extends Base {
       override async close(): Promise<void> {}
     }
-    return createClient({ node: 'http://mock-es:9200' }, { Connection: Closable });
+    // The mock is typed against the CommonJS build of @elastic/transport, the client against its ESM build: the same class.
+    return createClient({ node: 'http://mock-es:9200' }, { Connection: Closable as unknown as MockConnection });
   }
 
   /** The next `times` requests whose path matches answer `status` (429, 503, ...). */

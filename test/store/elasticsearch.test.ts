@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
+import type { ConnectionRequestOptions, ConnectionRequestOptionsAsStream, ConnectionRequestParams, ConnectionRequestResponse, ConnectionRequestResponseAsStream } from '@elastic/transport';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecoveryEvent } from '../../parsers/event.js';
@@ -305,12 +306,14 @@ describe('Elasticsearch store: failures', () => {
     let inFlight = 0;
     let peak = 0;
     class SlowConnection extends Base {
-      override async request(...args: Parameters<InstanceType<typeof Base>['request']>): ReturnType<InstanceType<typeof Base>['request']> {
-        const bulk = args[0].path === '/_bulk';
+      override request(params: ConnectionRequestParams, options: ConnectionRequestOptions): Promise<ConnectionRequestResponse>;
+      override request(params: ConnectionRequestParams, options: ConnectionRequestOptionsAsStream): Promise<ConnectionRequestResponseAsStream>;
+      override async request(params: ConnectionRequestParams, options: ConnectionRequestOptions | ConnectionRequestOptionsAsStream): Promise<ConnectionRequestResponse | ConnectionRequestResponseAsStream> {
+        const bulk = params.path === '/_bulk';
         if (bulk) peak = Math.max(peak, ++inFlight);
         try {
           if (bulk) await new Promise((r) => setTimeout(r, 20));
-          return await super.request(...args);
+          return await ('asStream' in options ? super.request(params, options) : super.request(params, options));
         } finally {
           if (bulk) inFlight--;
         }

@@ -16,14 +16,14 @@ import { ESCAPED, RS, stageEvents, STAGE_ROWS, US } from '../../pipeline/store/s
 const root = mkdtempSync(join(tmpdir(), 'kintsugi-staged-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function event(id: string, fields: { host?: string; module?: string; message?: string } = {}): RecoveryEvent {
+function event(id: string, fields: { host?: string | undefined; module?: string | undefined; message?: string | undefined } = {}): RecoveryEvent {
   return {
     '@timestamp': '2026-01-02T03:04:05.678Z',
     event: { id, kind: 'event', category: ['file'], type: ['info'], action: 'check.file', outcome: 'failure', dataset: 'recovery.v42', ingested: '2026-11-22T00:00:00.000Z' },
-    host: { name: fields.host ?? 'db-07' },
+    host: { name: fields.host ?? 'db-07', os: { version: '4.2.1' } },
     recovery: { os_line: '4.2', instance: 'default', status: 'corrupt', ...(fields.module !== undefined ? { module: fields.module } : {}) },
     ...(fields.message !== undefined ? { message: fields.message } : {}),
-  } as RecoveryEvent;
+  };
 }
 
 function text(e: RecoveryEvent): string {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockBroker, type MockBroker } from '../../bench/kafka/mock-broker.js';
 import { SILENT_LOG } from '../../collectors/source.js';
 import type { RecoveryEvent } from '../../parsers/event.js';
+import type { ExportDocument } from '../../pipeline/store/event-store.js';
 import { loadConfig } from '../../pipeline/config/load.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { TransportError } from '../../pipeline/transport/errors.js';
@@ -39,13 +40,13 @@ function round(tag: string): RecoveryEvent[] {
 
 interface Got {
   readonly key: string;
-  readonly doc: RecoveryEvent;
+  readonly doc: ExportDocument;
 }
 
 async function topicDocs(s: SiemSettings, count: number): Promise<Got[]> {
   const got = await readTopic(s.brokers, s.topic, count, 120_000);
   // Test data we produced ourselves: the shape is what is under test.
-  return got.map((m) => ({ key: m.key, doc: JSON.parse(m.value.toString('utf8')) as RecoveryEvent }));
+  return got.map((m) => ({ key: m.key, doc: JSON.parse(m.value.toString('utf8')) as ExportDocument }));
 }
 
 describe('SIEM topic publisher (librdkafka mock cluster)', () => {

@@ -103,7 +103,8 @@ describe('restore runner', () => {
     for (const p of newPacks) {
       const file = join(fleet.repo.dir, 'data', p);
       const bytes = readFileSync(file);
-      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      const middle = Math.floor(bytes.length / 2);
+      bytes.writeUInt8((bytes.readUInt8(middle) ^ 0xff), middle);
       writeFileSync(file, bytes);
     }
     write(join(fleet.root('os-a'), MODULE_PATH), Buffer.alloc(20_000, 'CORRUPT'));
