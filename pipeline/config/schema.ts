@@ -154,6 +154,7 @@ export const ConfigSchema = Type.Object(
           replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'replicas of each topic created (default 3)' })),
           compression: Type.Optional(Type.Union([Type.Literal('gzip'), Type.Literal('none')], { description: 'compression of produced batches (default gzip)' })),
           sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'a worker silent this long leaves the group and its partitions move (default 30000)' })),
+          concurrentPartitions: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'partitions a worker consumes at once, their batches stored in one write (default 8)' })),
         },
         { additionalProperties: false },
       ),

@@ -15,6 +15,7 @@ import type { EventStore } from '../store/event-store.js';
 import type { Instruments } from '../telemetry/telemetry.js';
 import { ensureTopics, kafkaClient } from './client.js';
 import { ConsumerLag } from './consumer-lag.js';
+import { GroupCommitSink } from './group-commit.js';
 import { TransportError } from './errors.js';
 import type { KafkaSettings } from './settings.js';
 import { decodeMessage, HEADER_WIRE, WIRE_VERSION } from './wire.js';
@@ -28,7 +29,7 @@ export interface WorkerTotals {
 
 export class KafkaWorkers {
   private readonly kafka: Kafka;
-  private readonly sink: StoreSink;
+  private readonly sink: GroupCommitSink;
   private consumers: Consumer[] = [];
   private producer: Producer | null = null;
   private stopping: Promise<void> | null = null;
@@ -43,7 +44,7 @@ export class KafkaWorkers {
     instruments?: Instruments,
   ) {
     this.kafka = kafkaClient(settings, log);
-    this.sink = new StoreSink(store, instruments);
+    this.sink = new GroupCommitSink(new StoreSink(store, instruments));
     this.lag = new ConsumerLag(instruments?.kafkaConsumerLag);
   }
 
@@ -72,7 +73,13 @@ export class KafkaWorkers {
       } catch (err: unknown) {
         throw new TransportError('TRN_ERR_CONNECT', s.brokers.join(','), err instanceof Error ? err.message : String(err));
       }
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handle(consumer, payload) });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Batches of several partitions at once, stored in one write (group-commit.ts).
+        partitionsConsumedConcurrently: s.concurrentPartitions,
+        eachBatch: (payload) => this.handle(consumer, payload),
+      });
     }
     this.log.info({ brokers: s.brokers, groupId: s.groupId, workers: s.workers, topics: [s.topics.events, s.topics.ops] }, 'kafka workers consuming');
   }
@@ -115,7 +122,7 @@ export class KafkaWorkers {
       await Promise.all(this.consumers.map((c) => c.disconnect().catch((err: unknown) => this.log.warn({ err: String(err) }, 'kafka consumer did not leave cleanly'))));
       await this.producer?.disconnect().catch(() => undefined);
       this.lag.close();
-      this.log.info(this.totals, 'kafka workers stopped');
+      this.log.info({ ...this.totals, batches: this.sink.batches, storeWrites: this.sink.writes }, 'kafka workers stopped');
     })();
     return this.stopping;
   }

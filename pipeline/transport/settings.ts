@@ -16,6 +16,8 @@ export interface KafkaSettings {
   readonly replicationFactor: number;
   readonly compression: 'gzip' | 'none';
   readonly sessionTimeoutMs: number;
+  /** Partitions a worker consumes at once (kafkajs `partitionsConsumedConcurrently`). */
+  readonly concurrentPartitions: number;
 }
 
 export const DEFAULT_TOPICS = { events: 'kintsugi.events', ops: 'kintsugi.ops-4.2', deadLetters: 'kintsugi.dead-letters' } as const;
@@ -51,5 +53,6 @@ export function kafkaSettings(config: Config, brokersFlag?: string): KafkaSettin
     replicationFactor: k?.replicationFactor ?? 3,
     compression: k?.compression ?? 'gzip',
     sessionTimeoutMs: k?.sessionTimeoutMs ?? 30_000,
+    concurrentPartitions: k?.concurrentPartitions ?? 8,
   };
 }

@@ -37,7 +37,7 @@ describe('Kafka spans', () => {
     await producer.send({ topic: topics.ops, acks: -1, messages: lines.map((value) => ({ value })) });
     await producer.disconnect();
     const workers = new KafkaWorkers(
-      { brokers: broker.brokers, clientId: 'span-test', groupId: `spans-${process.pid}`, workers: 1, topics, createTopics: false, partitions: 4, replicationFactor: 1, compression: 'none', sessionTimeoutMs: 10_000 },
+      { brokers: broker.brokers, clientId: 'span-test', groupId: `spans-${process.pid}`, workers: 1, topics, createTopics: false, partitions: 4, replicationFactor: 1, compression: 'none', sessionTimeoutMs: 10_000, concurrentPartitions: 8 },
       new MemoryEventStore(),
       SILENT_LOG,
     );

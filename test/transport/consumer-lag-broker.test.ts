@@ -47,7 +47,7 @@ describe('consumer lag from the Kafka workers', () => {
       },
     });
     const workers = new KafkaWorkers(
-      { brokers: broker.brokers, clientId: 'lag-test', groupId: `lag-${process.pid}`, workers: 1, topics, createTopics: false, partitions: 4, replicationFactor: 1, compression: 'none', sessionTimeoutMs: 10_000 },
+      { brokers: broker.brokers, clientId: 'lag-test', groupId: `lag-${process.pid}`, workers: 1, topics, createTopics: false, partitions: 4, replicationFactor: 1, compression: 'none', sessionTimeoutMs: 10_000, concurrentPartitions: 8 },
       store,
       SILENT_LOG,
       meter.instruments,

@@ -25,6 +25,7 @@ describe('Kafka settings', () => {
       replicationFactor: 3,
       compression: 'gzip',
       sessionTimeoutMs: 30_000,
+      concurrentPartitions: 8,
     });
     expect(kafkaSettings(config, 'a:1, b:2')?.brokers).toEqual(['a:1', 'b:2']);
     expect(kafkaSettings({ sources: [] }, 'a:1')?.brokers).toEqual(['a:1']);
