@@ -49,7 +49,7 @@ export function registerIngestCommand(program: Command): void {
         return;
       }
       // Loaded here, not at the top: `kintsugi --help` and the other commands need none of it.
-      const [{ ingestFiles, storeWriter }, { ParsePool }, { DEFAULT_STORE_MEMORY_LIMIT }, { DuckDbEventStore }] = await Promise.all([
+      const [{ ingestFiles, storeWriter }, { ParsePool, workersBesideStore }, { DEFAULT_STORE_MEMORY_LIMIT }, { DuckDbEventStore }] = await Promise.all([
         import('../pipeline/ingest/ingest.js'),
         import('../pipeline/ingest/parse-pool.js'),
         import('../pipeline/config/schema.js'),
@@ -64,8 +64,8 @@ export function registerIngestCommand(program: Command): void {
         if (service !== null) writer = new ServiceClient(service.url, join(data, SERVICE_FILE));
         else {
           const store = await DuckDbEventStore.open({ dataDir: data, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
-          // Into a store of its own, files are parsed and staged on worker threads (one per core).
-          const workers = new ParsePool();
+          // Into a store of its own, files are parsed and staged on worker threads (a core left to the store).
+          const workers = new ParsePool(workersBesideStore());
           pool = workers;
           close = async () => {
             await workers.close();

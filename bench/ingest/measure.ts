@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { RecordReader, type Format } from '../../parsers/reader.js';
 import { ingestFiles, storeWriter } from '../../pipeline/ingest/ingest.js';
-import { ParsePool } from '../../pipeline/ingest/parse-pool.js';
+import { ParsePool, workersBesideStore } from '../../pipeline/ingest/parse-pool.js';
 import { Service } from '../../pipeline/service.js';
 import { DuckDbEventStore } from '../../pipeline/store/duckdb-store.js';
 import { DEFAULT_STORE_MEMORY_LIMIT } from '../../pipeline/config/schema.js';
@@ -43,7 +43,7 @@ if (kind === 'parse') {
 } else if (kind === 'ingest' || kind === 'ingest-main-thread') {
   // As `kintsugi ingest` does it (parse workers staging the columns), or all on this thread.
   const store = await DuckDbEventStore.open({ dataDir, memoryLimit: DEFAULT_STORE_MEMORY_LIMIT });
-  const pool = kind === 'ingest' ? new ParsePool() : undefined;
+  const pool = kind === 'ingest' ? new ParsePool(workersBesideStore()) : undefined;
   for (const [file, format] of inputs) {
     const totals = await ingestFiles([file], format, { host: 'bench' }, storeWriter(store), undefined, pool);
     items += totals.records;

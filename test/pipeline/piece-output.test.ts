@@ -13,7 +13,13 @@ describe('joinPieces', () => {
   it('joins NDJSON slices in order, into the text of the whole piece', () => {
     const [a, b] = halves();
     const joined = joinPieces([renderPart(a, 'ndjson'), renderPart(b, 'ndjson')], counts, () => items);
-    expect(joined).toEqual({ ...renderPart(items, 'ndjson'), counts });
+    if (joined.kind !== 'ndjson') throw new Error(`expected ndjson, got ${joined.kind}`);
+    // One UTF-8 text per slice that had any, in order: together, the NDJSON of the whole piece.
+    const text = (parts: readonly Uint8Array[]): string => Buffer.concat(parts).toString('utf8');
+    const ndjsonOf = (kind: 'event' | 'dead-letter'): string => items.flatMap((i) => (i.kind !== kind ? [] : [`${JSON.stringify(i.kind === 'event' ? i.event : i.deadLetter)}\n`])).join('');
+    expect(joined.events).toHaveLength(2);
+    expect([text(joined.events), text(joined.deadLetters)]).toEqual([ndjsonOf('event'), ndjsonOf('dead-letter')]);
+    expect(joined.counts).toEqual(counts);
   });
 
   it('keeps staged slices as parts, in order, with their rows, received counts and dead letters', () => {
