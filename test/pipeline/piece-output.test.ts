@@ -1,7 +1,7 @@
 /** A piece's slices joined into one result (pipeline/ingest/piece-output.ts), as the parse workers do. */
 import { describe, expect, it } from 'vitest';
 import type { ParsedItem } from '../../parsers/event.js';
-import { joinPieces, renderPart } from '../../pipeline/ingest/piece-output.js';
+import { joinPieces, renderPart, transferables } from '../../pipeline/ingest/piece-output.js';
 import { readWhole } from '../parsers/read.js';
 import { sampleBytes } from '../parsers/samples.js';
 
@@ -41,5 +41,20 @@ describe('joinPieces', () => {
     });
     expect(joined).toEqual({ kind: 'items', items, counts });
     expect(asked).toBe(1);
+  });
+});
+
+describe('transferables', () => {
+  it('hands over every text of a piece, staged or NDJSON, and nothing of items', () => {
+    const [a, b] = halves();
+    const staged = joinPieces([renderPart(a, 'staged'), renderPart(b, 'staged')], counts, () => items);
+    const ndjson = joinPieces([renderPart(a, 'ndjson'), renderPart(b, 'ndjson')], counts, () => items);
+    if (staged.kind !== 'staged' || ndjson.kind !== 'ndjson') throw new Error('unexpected kinds');
+    expect(transferables(staged)).toHaveLength(staged.parts.flatMap((p) => p.texts).length);
+    expect(transferables(ndjson)).toHaveLength(ndjson.events.length + ndjson.deadLetters.length);
+    expect(transferables(joinPieces([renderPart(items, 'items')], counts, () => items))).toEqual([]);
+    // A view into a larger buffer is left to be copied: handing its buffer over would take the rest too.
+    const view = new Uint8Array(new ArrayBuffer(16), 4, 8);
+    expect(transferables({ kind: 'ndjson', events: [view], deadLetters: [], counts })).toEqual([]);
   });
 });
