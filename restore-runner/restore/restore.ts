@@ -6,7 +6,7 @@ import type { LocalChunks } from '../repository/blob-reader.js';
 import type { Repository } from '../repository/repository.js';
 import type { SnapshotFilter } from '../snapshot/load.js';
 import { withLock } from '../repository/lock.js';
-import { ControlPoint, type RestoreControl } from './control.js';
+import type { RestoreControl } from './control.js';
 import { restoreImage } from './image.js';
 import { openSnapshotForRead } from './prepare.js';
 import type { RestoreHooks, RestoreReport } from './report.js';
@@ -32,7 +32,8 @@ export interface RestoreOptions {
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
   return withLock(repo.dir, 'shared', 'restore', async () => {
     let snapshotId = opts.snapshot;
-    new ControlPoint(opts.control).report({ phase: 'plan', bytesDone: 0, bytesTotal: 0 });
+    // Planning starts before the snapshot's kind (and so its control point) is known: reading and verifying it is part of it.
+    opts.control?.onProgress?.({ phase: 'plan', bytesDone: 0, bytesTotal: 0 });
     try {
       const ctx = openSnapshotForRead(repo, opts.snapshot, opts.trustedKey, opts.filter ?? {}, opts.local);
       snapshotId = ctx.record.id;
