@@ -6,8 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInstanceMap } from '../../restore-runner/instances/load.js';
-import type { InstanceMap } from '../../restore-runner/instances/map.js';
+import { requireInstance, type Instance, type InstanceMap } from '../../restore-runner/instances/map.js';
 import type { OpsV2Record } from '../../restore-runner/ops-events/record.js';
+import { snapshotInstance, type SnapshotRunResult } from '../../restore-runner/schedule/run.js';
 import { smallRepo, tempDir } from './helpers.js';
 
 export interface OpsHost {
@@ -81,4 +82,13 @@ export function opsHost(): OpsHost {
 export function collector(): { readonly events: OpsV2Record[]; readonly emit: (r: OpsV2Record) => void } {
   const events: OpsV2Record[] = [];
   return { events, emit: (r) => void events.push(r) };
+}
+
+/** The ops host with its instance os-a snapshotted once (a daily schedule), and what that emitted. */
+export async function snapshottedOsA(): Promise<{ host: OpsHost; a: Instance; snap: SnapshotRunResult } & ReturnType<typeof collector>> {
+  const host = opsHost();
+  const a = requireInstance(host.map, 'os-a');
+  const { events, emit } = collector();
+  const snap = await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+  return { host, a, snap, events, emit };
 }

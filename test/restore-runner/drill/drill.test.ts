@@ -10,14 +10,11 @@ import { validateInstanceMap } from '../../../restore-runner/instances/load.js';
 import { requireInstance } from '../../../restore-runner/instances/map.js';
 import { snapshotInstance } from '../../../restore-runner/schedule/run.js';
 import { describeTree, smallRepo, tempDir } from '../helpers.js';
-import { bytes, collector, opsHost } from '../ops-fixture.js';
+import { bytes, collector, opsHost, snapshottedOsA } from '../ops-fixture.js';
 
 describe('drills', () => {
   it('restores the newest snapshot of a tree instance into scratch, verifies it, records the RTO', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { events, emit } = collector();
-    const snap = await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { host, a, events, emit, snap } = await snapshottedOsA();
     expect(snap.ok).toBe(true);
     const before = describeTree(host.rootA);
     const scratch = tempDir('drill');
@@ -37,10 +34,7 @@ describe('drills', () => {
   });
 
   it('removes its scratch copy unless asked to keep it', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { emit } = collector();
-    await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { a, emit } = await snapshottedOsA();
     const scratch = tempDir('drill');
     const r = await drill(a, { emit, scratchDir: scratch });
     expect(r.ok && r.kept).toBe(false);
@@ -65,10 +59,7 @@ describe('drills', () => {
   });
 
   it('a snapshot that cannot be restored fails the drill, with an event', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { events, emit } = collector();
-    await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { host, a, events, emit } = await snapshottedOsA();
     // Damage every pack: the restore refuses before writing.
     const data = join(host.repo, 'data');
     for (const sub of readdirSync(data)) for (const f of readdirSync(join(data, sub))) writeFileSync(join(data, sub, f), 'damaged');
@@ -89,10 +80,8 @@ describe('drills', () => {
 
 describe('drill.end as the dashboards read it', () => {
   it('parsed like any 4.2 record: event.action drill.end with every field the Restore operations panels query', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { events, emit } = collector();
-    expect((await snapshotInstance(a, { schedule: { every: '1d' }, emit })).ok).toBe(true);
+    const { a, events, emit, snap } = await snapshottedOsA();
+    expect(snap.ok).toBe(true);
     let tick = 0;
     expect((await drill(a, { emit, scratchDir: tempDir('drill'), clock: () => (tick += 250) })).ok).toBe(true);
     const end = events.find((e) => e.op === 'drill.end');

@@ -12,15 +12,13 @@ import { normalizeOps } from '../../../parsers/ops/normalize.js';
 import { readOps } from '../../../parsers/ops/schema.js';
 import { openQueryBackend } from '../../../pipeline/query-backend.js';
 import { DuckDbEventStore } from '../../../pipeline/store/duckdb-store.js';
-import { requireInstance } from '../../../restore-runner/instances/map.js';
 import { ChunkCache } from '../../../restore-runner/prefetch/cache.js';
 import { queryHotFiles, rankHotFiles } from '../../../restore-runner/prefetch/hot-files.js';
 import { prefetchInstance } from '../../../restore-runner/prefetch/prefetch.js';
 import { Repository } from '../../../restore-runner/repository/repository.js';
 import { restore } from '../../../restore-runner/restore/restore.js';
-import { snapshotInstance } from '../../../restore-runner/schedule/run.js';
 import { tempDir } from '../helpers.js';
-import { collector, opsHost } from '../ops-fixture.js';
+import { snapshottedOsA } from '../ops-fixture.js';
 
 const MOD = 'lib/modules/4.2.3/kernel/drivers/net/ixgbe.ko';
 const EXT4 = 'lib/modules/4.2.3/kernel/fs/ext4/ext4.ko';
@@ -68,10 +66,7 @@ describe('prefetch', () => {
   });
 
   it('a warm restore of the hot files reads no pack file; a cold one needs them', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { events, emit } = collector();
-    const snap = await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { host, a, events, emit, snap } = await snapshottedOsA();
     expect(snap.ok).toBe(true);
     const original = { mod: readFileSync(join(host.rootA, MOD)), ext4: readFileSync(join(host.rootA, EXT4)) };
     const data = tempDir('prefetch-data');
@@ -102,10 +97,7 @@ describe('prefetch', () => {
   });
 
   it('a damaged cached chunk is dropped and read from the repository instead', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { emit } = collector();
-    await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { host, a, emit } = await snapshottedOsA();
     const original = readFileSync(join(host.rootA, MOD));
     const data = tempDir('prefetch-data');
     const r = await prefetchInstance(a, [MOD], { dataDir: data, emit });
@@ -120,10 +112,7 @@ describe('prefetch', () => {
   });
 
   it('keeps the cache within its budget: least recently used chunks of other files go first, the files just warmed stay', async () => {
-    const host = opsHost();
-    const a = requireInstance(host.map, 'os-a');
-    const { emit } = collector();
-    await snapshotInstance(a, { schedule: { every: '1d' }, emit });
+    const { host, a, emit } = await snapshottedOsA();
     const data = tempDir('prefetch-data');
     const repo = Repository.open(host.repo);
     // Chunks of files no longer hot, from an earlier prefetch: one used an hour ago, one a day ago.
