@@ -9,12 +9,11 @@ import { AccessError } from './errors.js';
 import type {} from './guard.js';
 import { ROLES, type Role } from './roles.js';
 import type { TokenEntry, TokenFile } from './token-store.js';
+import { errorDoc } from '../api/error-doc.js';
 
 export interface AccessRouteDeps {
   readonly tokens?: TokenFile;
 }
-
-const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
 
 function shown(e: TokenEntry): Omit<TokenEntry, 'hash'> {
   const { hash: _hash, ...rest } = e;

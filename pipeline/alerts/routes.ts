@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ALERT_STATUSES, type AlertStatus } from './alert.js';
 import type { AlertFilter, AlertStore } from './alert-store.js';
 import { AlertStoreError } from './errors.js';
+import { errorDoc } from '../api/error-doc.js';
 
 export interface AlertRouteDeps {
   readonly alerts: AlertStore;
@@ -33,7 +34,6 @@ export const alertQuerySchema = {
 export type AlertQuery = Partial<Record<'rule' | 'status' | 'host' | 'module' | 'correlationId' | 'from' | 'to' | 'cursor', string>> & { limit?: number };
 
 const alertDoc = { type: 'object', additionalProperties: true, required: ['@timestamp', 'event', 'rule', 'recovery'] } as const;
-const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
 
 function isStatus(v: string): v is AlertStatus {
   return (ALERT_STATUSES as readonly string[]).includes(v);

@@ -11,12 +11,12 @@ import { JobError } from './errors.js';
 import { FINAL_STATES, JOB_STATES, type Job } from './job.js';
 import type { RestoreRunner } from './runner.js';
 import { listInstanceSnapshots, listSnapshotDir } from './snapshot-browse.js';
+import { errorDoc } from '../../pipeline/api/error-doc.js';
 
 export interface RestoreRouteDeps {
   readonly runner: RestoreRunner;
 }
 
-const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
 const jobDoc = {
   type: 'object',
   additionalProperties: true,

@@ -11,8 +11,7 @@ import type { TraceResult } from '../../store/event-store.js';
 import { LINK_BOUNDS, readLinkedTrace } from '../../store/trace.js';
 import type { ApiDeps } from '../server.js';
 import { storeErrorReply } from './store-error.js';
-
-const errorDoc = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
+import { errorDoc } from '../error-doc.js';
 
 const nodeDoc = {
   type: 'object',
