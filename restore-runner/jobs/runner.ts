@@ -191,8 +191,8 @@ export class RestoreRunner {
         // Cancelled while it ran, and the runner stopped before the engine did: never resumed.
         const by = job.cancelRequested.by;
         const attempts = job.attempts.map((a) => (a.outcome === 'running' ? { ...a, outcome: 'cancelled' as const, endedAt: this.iso() } : a));
-        const ended = this.update(job, { state: 'cancelled', attempts }, { note: `cancelled by ${by}: the runner stopped before the restore did; not resumed`, by });
-        this.emitEnd(ended, 'skipped', CODE_CANCELLED, `cancelled by ${by}; the runner stopped before the restore did: ${job.host}/${job.instance} may be partly restored, every file whole; request the restore again to finish it`, null, by);
+        const ended = this.endCancelled(job, by, { attempts }, `cancelled by ${by}: the runner stopped before the restore did; not resumed`,
+          `cancelled by ${by}; the runner stopped before the restore did: ${job.host}/${job.instance} may be partly restored, every file whole; request the restore again to finish it`);
         this.recordEnd(ended);
         this.log?.info({ job: job.id, by }, 'restore job cancelled while the runner was down: not resumed');
         continue;
@@ -312,9 +312,8 @@ export class RestoreRunner {
     const job = this.need(id);
     if (FINAL_STATES.includes(job.state)) throw new JobError('JOB_ERR_STATE', id, job.state, 'it has ended already');
     if (job.state !== 'running') {
-      const next = this.update(job, { state: 'cancelled' }, { note: `cancelled by ${by}`, by });
       // A job that ran before (and was queued again after the runner stopped) has a restore.start to end.
-      this.emitEnd(next, 'skipped', CODE_CANCELLED, `cancelled by ${by} before it ran again`, null, by);
+      const next = this.endCancelled(job, by, {}, `cancelled by ${by}`, `cancelled by ${by} before it ran again`);
       this.recordEnd(next);
       this.log?.info({ job: id, by }, 'restore job cancelled');
       return next;
@@ -431,6 +430,13 @@ export class RestoreRunner {
     };
   }
 
+  /** Ends a job `cancelled` by `by`: the job file (with `change`), then its `restore.end` (skipped, W7005) when it had started. */
+  private endCancelled(job: Job, by: string, change: Partial<Job>, note: string, message: string, instance: Instance | null = null): Job {
+    const ended = this.update(job, { ...change, state: 'cancelled' }, { note, by });
+    this.emitEnd(ended, 'skipped', CODE_CANCELLED, message, instance, by);
+    return ended;
+  }
+
   /** `restore.end` of a job that started (`user`: who ended it, for a cancel). */
   private emitEnd(job: Job, status: 'ok' | 'failed' | 'skipped', code: string | undefined, message: string, instance: Instance | null = null, user?: string): void {
     if (job.events === null) return;
@@ -541,8 +547,7 @@ export class RestoreRunner {
       /** The job ends `cancelled`, with what the engine said of the target. */
       const cancelledEnd = (state: string): void => {
         const by = this.store.get(job.id)?.cancelRequested?.by ?? 'unknown';
-        job = this.update(job, { state: 'cancelled', error: state }, { note: `cancelled by ${by} while it ran: ${state}`, by });
-        this.emitEnd(job, 'skipped', CODE_CANCELLED, `cancelled by ${by}: ${state}`, instance, by);
+        job = this.endCancelled(job, by, { error: state }, `cancelled by ${by} while it ran: ${state}`, `cancelled by ${by}: ${state}`, instance);
         this.log?.info({ job: job.id, host: job.host, instance: job.instance, by, correlation_id: job.correlationId }, 'restore cancelled');
       };
       for (;;) {
