@@ -19,3 +19,12 @@ export function isoTime(ms: number): string {
   const frac = ms - second * 1000;
   return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
+
+/**
+ * Whether a date-time text, already read as a valid instant, is the text `isoTime` (and
+ * `toISOString`) makes of it: `YYYY-MM-DDThh:mm:ss.fffZ`, upper-case `T` and `Z`, three fraction
+ * digits. Such a text is kept as `@timestamp` instead of being written again.
+ */
+export function isIsoTimeText(text: string): boolean {
+  return text.length === 24 && text.charCodeAt(10) === 84 /* T */ && text.charCodeAt(19) === 46 /* . */ && text.charCodeAt(23) === 90 /* Z */;
+}

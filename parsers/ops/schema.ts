@@ -4,6 +4,7 @@
  * missing or of the wrong type decides the dead-letter reason, named as the format names it.
  */
 import type { JsonObject, JsonValue, Mutable, OpsDeadLetterReason } from '../event.js';
+import { isIsoTimeText } from '../iso-time.js';
 
 export interface OpsCommon {
   readonly host: string;
@@ -168,14 +169,6 @@ export function rfc3339ToMs(text: string): number {
 
 const MAX_TIME_MS = 8.64e15;
 
-/**
- * Whether a `ts` that rfc3339ToMs read is the text `toISOString` makes of its instant:
- * `YYYY-MM-DDThh:mm:ss.fffZ`, upper-case `T` and `Z`, three fraction digits, no offset.
- */
-function isCanonicalTime(ts: string): boolean {
-  return ts.length === 24 && ts.charCodeAt(10) === 84 /* T */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(23) === 90 /* Z */;
-}
-
 const V1_KNOWN = new Set(['ts', 'host', 'instance', 'ver', 'op', 'status', 'code', 'path', 'cid', 'msg', 'snapshot', 'bytes', 'ms', 'user', 'mode', 'target']);
 const V2_KNOWN = new Set(['schema', 'time', 'event_id', 'parent_id', 'host', 'os', 'op', 'status', 'code', 'correlation_id', 'user', 'module', 'file', 'restore', 'duration_ms', 'message']);
 const V2_HOST = new Set(['name', 'id']);
@@ -204,7 +197,7 @@ function readV1(o: Obj): OpsRecord {
   const target = str(o['target'], 'target', false);
   const timeMs = rfc3339ToMs(ts);
   if (Number.isNaN(timeMs)) throw new Invalid('bad-timestamp', `field "ts" must be an RFC 3339 time such as 2026-03-14T02:11:09.412Z, found ${JSON.stringify(ts)}`);
-  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number; canonicalTime: string | null } = { schema: 1, timeMs, canonicalTime: isCanonicalTime(ts) ? ts : null, host, op, status };
+  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number; canonicalTime: string | null } = { schema: 1, timeMs, canonicalTime: isIsoTimeText(ts) ? ts : null, host, op, status };
   if (instance !== undefined) r.instance = instance;
   if (version !== undefined) r.version = version;
   if (code !== undefined && code !== 0) r.code = `E${String(code).padStart(4, '0')}`;

