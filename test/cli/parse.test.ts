@@ -135,7 +135,7 @@ describe('kintsugi parse', () => {
   });
 
   it('streams: memory stays flat whatever the input size', async () => {
-    // Distinct records through stdin into a process whose heap may not pass 128 MiB (the parser's memo of record bodies is bounded: about 40 MiB): one that kept
+    // Distinct records through stdin into a process whose heap may not pass 128 MiB (the parser's memo of record bodies is bounded: about 37 MiB): one that kept
     // the events it made would die. Twelve times the input must not raise the peak resident size by anything like the input:
     // one that kept the input itself (outside the heap, as buffers) would grow by 88 MiB or more. The peak of one size varies by
     // about 30 MiB from run to run (when the garbage collector runs), hence the margin.
