@@ -83,14 +83,24 @@ export function moduleOfPath(path: string): ModuleRef {
   if (!path.startsWith(MODULES)) return NO_MODULE;
   const kernelEnd = path.indexOf('/', MODULES.length);
   if (kernelEnd <= MODULES.length) return NO_MODULE;
-  let end = path.length;
-  if (path.endsWith('.xz') || path.endsWith('.gz')) end -= 3;
-  else if (path.endsWith('.zst')) end -= 4;
-  if (!path.startsWith('.ko', end - 3)) return NO_MODULE;
+  const end = path.length - compressionSuffix(path);
+  // `.ko` before the suffix
+  if (path.charCodeAt(end - 3) !== 0x2e || path.charCodeAt(end - 2) !== 0x6b || path.charCodeAt(end - 1) !== 0x6f) return NO_MODULE;
   const nameStart = path.lastIndexOf('/') + 1;
   if (end - 3 <= nameStart) return NO_MODULE;
   for (let i = kernelEnd + 1; i < nameStart; i++) if (isLineTerminator(path.charCodeAt(i))) return NO_MODULE;
   return { kernel: path.slice(MODULES.length, kernelEnd), module: path.slice(nameStart, end - 3) };
+}
+
+/** The length of a `.xz`, `.gz` or `.zst` ending, else 0. */
+function compressionSuffix(path: string): number {
+  const n = path.length;
+  const c1 = path.charCodeAt(n - 1);
+  if (c1 === 0x7a /* z */) {
+    const c2 = path.charCodeAt(n - 2);
+    return (c2 === 0x78 /* x */ || c2 === 0x67) /* g */ && path.charCodeAt(n - 3) === 0x2e ? 3 : 0;
+  }
+  return c1 === 0x74 /* t */ && path.charCodeAt(n - 2) === 0x73 /* s */ && path.charCodeAt(n - 3) === 0x7a /* z */ && path.charCodeAt(n - 4) === 0x2e ? 4 : 0;
 }
 
 /** The kernel module an event is about: a declared module wins over the path (event-schema.md, "Module"). */
