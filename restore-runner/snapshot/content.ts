@@ -2,7 +2,7 @@
 import { rstError } from '../errors.js';
 import { blockCount, isHole, pieceCount, pieceLength } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, shortId } from '../format/v1/ids.js';
-import { decodeManifest, type TreeNode } from '../format/v1/manifest.js';
+import { decodeManifestLines, type TreeNode } from '../format/v1/manifest.js';
 import type { BlobReader } from '../repository/blob-reader.js';
 import type { SnapshotRecord } from './load.js';
 
@@ -10,12 +10,15 @@ export function readManifest(record: SnapshotRecord, reader: BlobReader): readon
   return readManifestWithHeader(record, reader).nodes;
 }
 
-/** The manifest's nodes and its version (1: written by a format version 1 repository). */
-export function readManifestWithHeader(record: SnapshotRecord, reader: BlobReader): { readonly nodes: readonly TreeNode[]; readonly version: 1 | 2 } {
+/** The manifest's nodes, its version (1: written by a format version 1 repository) and each node's line. */
+export function readManifestWithHeader(
+  record: SnapshotRecord,
+  reader: BlobReader,
+): { readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: readonly string[] } {
   const p = record.payload;
   if (p.kind !== 'tree') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'it has no file tree');
   const parts = p.tree.map((id) => reader.read(id, `manifest of snapshot ${shortId(record.id)}`));
-  const r = decodeManifest(Buffer.concat(parts));
+  const r = decodeManifestLines(Buffer.concat(parts));
   if (!r.ok) throw rstError('RST_ERR_MANIFEST_MALFORMED', shortId(record.id), r.reason);
   return r;
 }

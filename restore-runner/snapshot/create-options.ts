@@ -30,7 +30,8 @@ export interface CreateResult {
 
 /** The parent snapshot, verified with the writer's own public key. */
 export function findParent(repo: Repository, opts: CreateOptions, kind: 'tree' | 'image', source: string): SnapshotRecord | null {
-  const parent = opts.parent ?? 'auto';
+  // null asks for no parent (`--parent none`); only an absent option means 'auto'.
+  const parent = opts.parent === undefined ? 'auto' : opts.parent;
   if (parent === null) return null;
   const trusted = createPublicKey(opts.signingKey);
   if (parent !== 'auto') return loadSnapshot(repo, parent, trusted);

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
-import { encodeManifest, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { encodeNode, manifestOfLines, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
 import { deviceNumbers } from '../fsutil/device-numbers.js';
 import { readTreeXattrs, readXattrsOf } from '../fsutil/xattrs.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
@@ -85,10 +85,17 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   // The snapshot's time is when its scan began: a later snapshot compares ctimes against it.
   const started = opts.time ?? new Date();
   const parentNodes = new Map<RawPath, TreeNode>();
+  // A node equal to its parent's is written as the parent's line, not encoded again. Only lines
+  // of version 2 manifests are reused: the ones this writer's `encodeNode` wrote.
+  const parentLines = new Map<RawPath, string>();
   let parentScanNs: bigint | undefined;
   if (parent !== null) {
     const m = readManifestWithHeader(parent, reader);
-    for (const n of m.nodes) parentNodes.set(n.path, n);
+    for (const [i, n] of m.nodes.entries()) {
+      parentNodes.set(n.path, n);
+      const line = m.lines[i];
+      if (m.version === 2 && line !== undefined) parentLines.set(n.path, line);
+    }
     // Version 1 manifests hold no xattrs to reuse.
     // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
     const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
@@ -126,9 +133,15 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const writer = new PackWriter(repo, index);
   const chunker = new Chunker(repo.config.chunker);
   const firstOfInode = new Map<string, RawPath>();
-  const nodes: TreeNode[] = [
-    { path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) },
-  ];
+  const lines: string[] = [];
+  const nodes = {
+    push(node: TreeNode): void {
+      const before = parentNodes.get(node.path);
+      const line = before === undefined ? undefined : parentLines.get(node.path);
+      lines.push(line !== undefined && before !== undefined && sameNode(node, before) ? line : encodeNode(node));
+    },
+  };
+  nodes.push({ path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) });
   let files = 0;
   let dirs = 0;
   let bytes = 0;
@@ -188,7 +201,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     done += size;
     progress.update(done);
   }
-  const tree = chunker.split(encodeManifest(nodes)).map((piece) => writer.addPlain(BLOB_META, piece));
+  const tree = chunker.split(manifestOfLines(lines)).map((piece) => writer.addPlain(BLOB_META, piece));
   const stats = writer.finish();
   progress.done();
   const payload = buildPayload(repo, { ...opts, time: started }, source, parent, { kind: 'tree', tree }, {
@@ -196,4 +209,33 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   });
   const id = commitSnapshot(repo, payload, opts.signingKey);
   return { id, payload, notes };
+}
+
+function sameXattrs(a: readonly Xattr[] | undefined, b: readonly Xattr[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i];
+    return y !== undefined && x.name === y.name && x.value.equals(y.value);
+  });
+}
+
+/** Whether `encodeNode` writes the two nodes alike: every field equal. */
+function sameNode(a: TreeNode, b: TreeNode): boolean {
+  if (a.type !== b.type || a.path !== b.path || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeNs !== b.mtimeNs) return false;
+  if (!sameXattrs(a.xattrs, b.xattrs)) return false;
+  switch (a.type) {
+    case 'file':
+      return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i]);
+    case 'symlink':
+      return b.type === 'symlink' && a.target === b.target;
+    case 'hardlink':
+      return b.type === 'hardlink' && a.linkTo === b.linkTo;
+    case 'chardev':
+    case 'blockdev':
+      return (b.type === 'chardev' || b.type === 'blockdev') && a.major === b.major && a.minor === b.minor;
+    case 'dir':
+    case 'fifo':
+      return true;
+  }
 }

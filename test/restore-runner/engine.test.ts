@@ -1,7 +1,7 @@
 /** Deduplication, incremental snapshots, tree delta / files / --delete restores, dry runs, locks. */
 import { forgetSnapshots } from '../../restore-runner/snapshot/commit.js';
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lutimesSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
@@ -68,6 +68,31 @@ describe('deduplication and incremental snapshots', () => {
     const b = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
     expect(b.payload.summary.filesUnchanged).toBeLessThan(4);
     expect(b.payload.summary.blobsAdded).toBeLessThanOrEqual(1); // the manifest only
+  });
+
+  it('an incremental snapshot writes the manifest a snapshot without parent writes of the same tree', () => {
+    // Unchanged nodes are written as the parent's lines: they must be the lines encoding gives.
+    const src = join(dir, 'src');
+    makeTree(src, 12);
+    symlinkSync('sub/f0', join(src, 'link'));
+    // The link keeps its mtime when it is made again: only its target tells it apart.
+    const linkTime = new Date('2026-01-02T03:04:05Z');
+    lutimesSync(join(src, 'link'), linkTime, linkTime);
+    linkSync(join(src, 'f1'), join(src, 'hard'));
+    const a = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
+    writeFileSync(join(src, 'f3'), content(7, 7000));
+    chmodSync(join(src, 'f5'), 0o600);
+    rmSync(join(src, 'link'));
+    symlinkSync('sub/f2', join(src, 'link'));
+    lutimesSync(join(src, 'link'), linkTime, linkTime);
+    rmSync(join(src, 'sub', 'f4'));
+    writeFileSync(join(src, 'sub', 'new'), 'new file\n');
+    const b = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false });
+    expect(b.payload.parent).toBe(a.id);
+    expect(b.payload.summary.filesUnchanged).toBeGreaterThan(5);
+    const c = createTreeSnapshot(repo, { source: src, host: 'h', signingKey: key, progress: false, parent: null });
+    expect(c.payload.parent).toBeNull();
+    expect(b.payload.kind === 'tree' && c.payload.kind === 'tree' ? b.payload.tree : 'not trees').toEqual(c.payload.kind === 'tree' ? c.payload.tree : []);
   });
 
   it('deduplicates across hosts that share the repository', () => {

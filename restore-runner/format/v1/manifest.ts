@@ -131,9 +131,12 @@ export function encodeNode(n: TreeNode): string {
 }
 
 export function encodeManifest(nodes: readonly TreeNode[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
-  const lines = [canonicalJson({ format: MANIFEST_FORMAT, version })];
-  for (const n of nodes) lines.push(encodeNode(n));
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return manifestOfLines(nodes.map(encodeNode), version);
+}
+
+/** A manifest from its node lines (each `encodeNode` of a node), in order. */
+export function manifestOfLines(nodeLines: readonly string[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
+  return Buffer.from(`${canonicalJson({ format: MANIFEST_FORMAT, version })}\n${nodeLines.length > 0 ? `${nodeLines.join('\n')}\n` : ''}`, 'utf8');
 }
 
 function decodeXattrs(v: JsonObject): readonly Xattr[] | undefined {
@@ -196,6 +199,15 @@ export type ManifestDecodeResult =
 
 /** Decode and check every invariant of FORMAT.md ("Invariants") for manifests. */
 export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
+  const r = decodeManifestLines(bytes);
+  return r.ok ? { ok: true, nodes: r.nodes, version: r.version } : r;
+}
+
+/**
+ * `decodeManifest`, with each node's line as written (`lines[i]` is `nodes[i]`): a writer that
+ * reads a node back unchanged can write its line again instead of encoding it.
+ */
+export function decodeManifestLines(bytes: Uint8Array): (ManifestDecodeResult & { readonly ok: false }) | { readonly ok: true; readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: readonly string[] } {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -217,7 +229,7 @@ export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
     if (version === 1 && nodes[0]?.path === ROOT_PATH) return { ok: false, reason: 'a root node needs manifest version 2' };
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
-    return { ok: true, nodes, version };
+    return { ok: true, nodes, version, lines: lines.slice(1) };
   } catch (err: unknown) {
     if (err instanceof ShapeError) return { ok: false, reason: err.message };
     throw err;
