@@ -117,6 +117,8 @@ interface ToolResult {
   repoBytes?: number;
   treeFirstSeconds?: number;
   treeSecondSeconds?: number;
+  /** Peak RSS of the larger of the two tree snapshots. */
+  treeRssMiB?: number;
   damagedBytes?: number;
   skipped?: string;
 }
@@ -192,6 +194,7 @@ function main(): void {
     const t2 = k('snapshot', 'create', '--repo', trepo, '--source', files, '--kind', 'tree', '--host', 'bench', '--json');
     r.treeFirstSeconds = t1.seconds;
     r.treeSecondSeconds = t2.seconds;
+    r.treeRssMiB = Math.max(t1.peakRssMiB, t2.peakRssMiB);
     rmSync(out, { force: true });
     return r;
   }
@@ -220,9 +223,12 @@ function main(): void {
     const trepo = join(work, `r-tree-repo-${tag}`);
     const tenv = { ...env, RESTIC_REPOSITORY: trepo };
     timed('restic', ['init', '--quiet'], { env: tenv });
-    r.treeFirstSeconds = timed('restic', ['backup', '--quiet', '--host', 'bench', files], { env: tenv }).seconds;
+    const rt1 = timed('restic', ['backup', '--quiet', '--host', 'bench', files], { env: tenv });
+    r.treeFirstSeconds = rt1.seconds;
     touchFiles(files, 0.01);
-    r.treeSecondSeconds = timed('restic', ['backup', '--quiet', '--host', 'bench', files], { env: tenv }).seconds;
+    const rt2 = timed('restic', ['backup', '--quiet', '--host', 'bench', files], { env: tenv });
+    r.treeSecondSeconds = rt2.seconds;
+    r.treeRssMiB = Math.max(rt1.peakRssMiB, rt2.peakRssMiB);
     rmSync(out, { recursive: true, force: true });
     return r;
   }
@@ -251,9 +257,12 @@ function main(): void {
     r.restoreRssMiB = rs.peakRssMiB;
     const trepo = join(work, `b-tree-repo-${tag}`);
     timed('borg', ['init', '-e', 'none', trepo], { env });
-    r.treeFirstSeconds = timed('borg', ['create', '--compression', 'zstd,1', `${trepo}::one`, 'files'], { env, cwd: work }).seconds;
+    const bt1 = timed('borg', ['create', '--compression', 'zstd,1', `${trepo}::one`, 'files'], { env, cwd: work });
+    r.treeFirstSeconds = bt1.seconds;
     touchFiles(files, 0.01);
-    r.treeSecondSeconds = timed('borg', ['create', '--compression', 'zstd,1', `${trepo}::two`, 'files'], { env, cwd: work }).seconds;
+    const bt2 = timed('borg', ['create', '--compression', 'zstd,1', `${trepo}::two`, 'files'], { env, cwd: work });
+    r.treeSecondSeconds = bt2.seconds;
+    r.treeRssMiB = Math.max(bt1.peakRssMiB, bt2.peakRssMiB);
     rmSync(out, { recursive: true, force: true });
     return r;
   }
@@ -317,6 +326,7 @@ function best(rs: readonly ToolResult[]): ToolResult {
   set('repoBytes', pick((r) => r.repoBytes, Math.min));
   set('treeFirstSeconds', pick((r) => r.treeFirstSeconds, Math.min));
   set('treeSecondSeconds', pick((r) => r.treeSecondSeconds, Math.min));
+  set('treeRssMiB', pick((r) => r.treeRssMiB, Math.max));
   set('damagedBytes', pick((r) => r.damagedBytes, Math.max));
   return out;
 }
@@ -328,8 +338,8 @@ function report(results: readonly ToolResult[], input: { sizeMiB: number; imgByt
   const lines = [
     `best of ${input.rounds} round(s); image: ${input.sizeMiB} MiB ext4 with ${(input.filled.bytes / MiB).toFixed(0)} MiB of system files (${input.filled.files} files); 1% change = ${(input.changedBytes / 1e6).toFixed(1)} MB in 4 KiB blocks`,
     '',
-    '| tool | snapshot MB/s | peak RSS MiB | 2nd snapshot s (1% changed) | added MB | full restore MB/s | restore RSS MiB | delta restore s | delta bytes written MB | repo MB | tree 1st s | tree 2nd s (1% files) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| tool | snapshot MB/s | peak RSS MiB | 2nd snapshot s (1% changed) | added MB | full restore MB/s | restore RSS MiB | delta restore s | delta bytes written MB | repo MB | tree 1st s | tree 2nd s (1% files) | tree RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     if (r.skipped !== undefined) {
@@ -337,7 +347,7 @@ function report(results: readonly ToolResult[], input: { sizeMiB: number; imgByt
       continue;
     }
     lines.push(
-      `| ${r.tool} | ${fmt(r.snapshotMBps)} | ${fmt(r.snapshotRssMiB, 0)} | ${fmt(r.secondSnapshotSeconds, 2)} | ${mb(r.secondSnapshotAddedBytes)} | ${fmt(r.restoreMBps)} | ${fmt(r.restoreRssMiB, 0)} | ${fmt(r.deltaSeconds, 2)} | ${mb(r.deltaBytesWritten)} | ${mb(r.repoBytes)} | ${fmt(r.treeFirstSeconds, 2)} | ${fmt(r.treeSecondSeconds, 2)} |`,
+      `| ${r.tool} | ${fmt(r.snapshotMBps)} | ${fmt(r.snapshotRssMiB, 0)} | ${fmt(r.secondSnapshotSeconds, 2)} | ${mb(r.secondSnapshotAddedBytes)} | ${fmt(r.restoreMBps)} | ${fmt(r.restoreRssMiB, 0)} | ${fmt(r.deltaSeconds, 2)} | ${mb(r.deltaBytesWritten)} | ${mb(r.repoBytes)} | ${fmt(r.treeFirstSeconds, 2)} | ${fmt(r.treeSecondSeconds, 2)} | ${fmt(r.treeRssMiB, 0)} |`,
     );
   }
   if (k !== undefined) {
