@@ -156,7 +156,8 @@ export async function createImageSnapshot(repo: Repository, opts: CreateOptions)
       const job: Promise<void> = pool.compress(data, Uint32Array.from(ranges), out).then((res) => {
         const count = res.length / 3;
         const end = count === 0 ? 0 : (res[3 * (count - 1)] ?? 0) + (res[3 * (count - 1) + 1] ?? 0);
-        const region = Buffer.from(out.subarray(0, end)); // one copy per batch; the slot is reused
+        // addStored copies each blob into its pack before the slot is reused.
+        const region = out.subarray(0, end);
         for (let k = 0; k < count; k++) {
           const off = res[3 * k] ?? 0;
           const compression = res[3 * k + 2] ?? 0;

@@ -27,10 +27,39 @@ import { createProgress, SILENT_PROGRESS } from '../progress.js';
 /** Linux stamps ctime from a clock that may lag by a tick; a second covers it with room. */
 const CTIME_MARGIN_NS = 1_000_000_000n;
 
+/**
+ * What the snapshot keeps of an entry's lstat: a BigIntStats holds 18 bigints, about 1.3 KB of
+ * heap, and a tree of 55,000 entries held them all until its manifest was written (70 MB).
+ */
 interface Walked {
   readonly path: RawPath;
-  readonly st: BigIntStats;
+  readonly type: 'dir' | 'file' | 'symlink' | 'fifo' | 'chardev' | 'blockdev';
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly size: number;
+  /** `dev:ino` of a file with more than one link (hard links), else ''. */
+  readonly inode: string;
+  readonly rdev: bigint;
   readonly target?: RawPath;
+}
+
+function walkedOf(path: RawPath, st: BigIntStats, type: Walked['type'], target?: RawPath): Walked {
+  const w = {
+    path,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    size: Number(st.size),
+    inode: type === 'file' && st.nlink > 1n ? `${st.dev}:${st.ino}` : '',
+    rdev: type === 'chardev' || type === 'blockdev' ? st.rdev : 0n,
+  };
+  return target === undefined ? w : { ...w, target };
 }
 
 /** Everything but sockets (they are made by the process that listens, not restored). */
@@ -52,14 +81,16 @@ function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
       const childAbs = joinRaw(rootRaw, childRel);
       const st = lstatSync(fsPath(childAbs), { bigint: true });
       if (st.isDirectory()) {
-        out.push({ path: childRel, st });
+        out.push(walkedOf(childRel, st, 'dir'));
         stack.push(childRel);
       } else if (st.isFile()) {
-        out.push({ path: childRel, st });
+        out.push(walkedOf(childRel, st, 'file'));
       } else if (st.isSymbolicLink()) {
-        out.push({ path: childRel, st, target: readlinkSync(fsPath(childAbs), { encoding: 'buffer' }).toString('latin1') });
-      } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
-        out.push({ path: childRel, st });
+        out.push(walkedOf(childRel, st, 'symlink', readlinkSync(fsPath(childAbs), { encoding: 'buffer' }).toString('latin1')));
+      } else if (st.isFIFO()) {
+        out.push(walkedOf(childRel, st, 'fifo'));
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        out.push(walkedOf(childRel, st, st.isBlockDevice() ? 'blockdev' : 'chardev'));
       } else {
         onSkip(childRel);
       }
@@ -111,14 +142,14 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   // xattrs: an entry whose ctime (which every xattr change moves) is older than the parent's
   // scan, less a margin for the kernel's coarse clock, keeps the parent's; the others are read.
   const reuseBefore = parentScanNs === undefined ? undefined : parentScanNs - CTIME_MARGIN_NS;
-  const reusable = (path: RawPath, st: BigIntStats): boolean => {
-    if (reuseBefore === undefined || st.ctimeNs >= reuseBefore) return false;
+  const reusable = (path: RawPath, ctimeNs: bigint): boolean => {
+    if (reuseBefore === undefined || ctimeNs >= reuseBefore) return false;
     const prev = parentNodes.get(path);
     return prev !== undefined && prev.type !== 'hardlink';
   };
   const reuse = new Set<RawPath>();
-  if (reusable(ROOT_PATH, rootSt)) reuse.add(ROOT_PATH);
-  for (const w of walked) if (reusable(w.path, w.st)) reuse.add(w.path);
+  if (reusable(ROOT_PATH, rootSt.ctimeNs)) reuse.add(ROOT_PATH);
+  for (const w of walked) if (reusable(w.path, w.ctimeNs)) reuse.add(w.path);
   const toRead = [...(reuse.has(ROOT_PATH) ? [] : [ROOT_PATH]), ...walked.filter((w) => !reuse.has(w.path)).map((w) => w.path)];
   let xattrs = toRead.length === walked.length + 1 ? readTreeXattrs(source) : readXattrsOf(source, toRead);
   if (!xattrs.ok && toRead.length <= walked.length) xattrs = readTreeXattrs(source);
@@ -128,7 +159,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     const list = fresh === undefined ? undefined : reuse.has(p) && !fresh.has(p) ? parentNodes.get(p)?.xattrs : fresh.get(p);
     return list === undefined || list.length === 0 ? {} : { xattrs: list };
   };
-  const totalBytes = walked.reduce((s, w) => s + (w.st.isFile() ? Number(w.st.size) : 0), 0);
+  const totalBytes = walked.reduce((s, w) => s + (w.type === 'file' ? w.size : 0), 0);
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress('snapshot', totalBytes);
   const writer = new PackWriter(repo, index);
   const chunker = new Chunker(repo.config.chunker);
@@ -148,40 +179,39 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   let unchanged = 0;
   let done = 0;
   for (const w of walked) {
-    const base = { path: w.path, mode: Number(w.st.mode & 0o7777n), uid: Number(w.st.uid), gid: Number(w.st.gid), mtimeNs: w.st.mtimeNs, ...xattrsOf(w.path) };
-    if (w.st.isFIFO()) {
+    const base = { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, ...xattrsOf(w.path) };
+    if (w.type === 'fifo') {
       nodes.push({ ...base, type: 'fifo' });
       continue;
     }
-    if (w.st.isCharacterDevice() || w.st.isBlockDevice()) {
-      nodes.push({ ...base, type: w.st.isBlockDevice() ? 'blockdev' : 'chardev', ...deviceNumbers(w.st.rdev) });
+    if (w.type === 'chardev' || w.type === 'blockdev') {
+      nodes.push({ ...base, type: w.type, ...deviceNumbers(w.rdev) });
       continue;
     }
-    if (w.target !== undefined) {
-      nodes.push({ ...base, type: 'symlink', target: w.target });
+    if (w.type === 'symlink') {
+      nodes.push({ ...base, type: 'symlink', target: w.target ?? '' });
       continue;
     }
-    if (w.st.isDirectory()) {
+    if (w.type === 'dir') {
       dirs++;
       nodes.push({ ...base, type: 'dir' });
       continue;
     }
-    if (w.st.nlink > 1n) {
-      const key = `${w.st.dev}:${w.st.ino}`;
-      const first = firstOfInode.get(key);
+    if (w.inode !== '') {
+      const first = firstOfInode.get(w.inode);
       if (first !== undefined) {
         // xattrs belong to the inode: the file node that comes first carries them.
         nodes.push({ path: base.path, mode: base.mode, uid: base.uid, gid: base.gid, mtimeNs: base.mtimeNs, type: 'hardlink', linkTo: first });
         continue;
       }
-      firstOfInode.set(key, w.path);
+      firstOfInode.set(w.inode, w.path);
     }
     files++;
-    const size = Number(w.st.size);
+    const size = w.size;
     bytes += size;
     const p0 = parentNodes.get(w.path);
     const prev = p0?.type === 'file' ? p0 : undefined;
-    if (prev !== undefined && prev.size === size && prev.mtimeNs === w.st.mtimeNs && prev.chunks.every((c) => writer.has(c))) {
+    if (prev !== undefined && prev.size === size && prev.mtimeNs === w.mtimeNs && prev.chunks.every((c) => writer.has(c))) {
       unchanged++;
       nodes.push({ ...base, type: 'file', size, sha256: prev.sha256, chunks: prev.chunks });
     } else {

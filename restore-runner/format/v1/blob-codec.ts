@@ -46,12 +46,6 @@ export function zstdDecompress(stored: Uint8Array): Buffer {
   return out;
 }
 
-export function encodeBlob(plain: Uint8Array): { readonly stored: Uint8Array; readonly compression: Compression } {
-  const z = zstdCompress(plain);
-  if (z.length < plain.length) return { stored: z, compression: COMPRESSION_ZSTD };
-  return { stored: plain, compression: COMPRESSION_NONE };
-}
-
 export function decodeBlob(stored: Uint8Array, compression: Compression, rawLength: number): Buffer {
   if (compression === COMPRESSION_NONE) {
     if (stored.length !== rawLength) throw new Error(`length ${stored.length}, expected ${rawLength}`);

@@ -134,9 +134,22 @@ export function encodeManifest(nodes: readonly TreeNode[], version: 1 | 2 = MANI
   return manifestOfLines(nodes.map(encodeNode), version);
 }
 
-/** A manifest from its node lines (each `encodeNode` of a node), in order. */
+/**
+ * A manifest from its node lines (each `encodeNode` of a node), in order. The lines are written
+ * into one buffer of the right size: joining them first made two more copies of the whole
+ * manifest as strings (tens of MB for a large tree).
+ */
 export function manifestOfLines(nodeLines: readonly string[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
-  return Buffer.from(`${canonicalJson({ format: MANIFEST_FORMAT, version })}\n${nodeLines.length > 0 ? `${nodeLines.join('\n')}\n` : ''}`, 'utf8');
+  const header = `${canonicalJson({ format: MANIFEST_FORMAT, version })}\n`;
+  let size = Buffer.byteLength(header, 'utf8');
+  for (const line of nodeLines) size += Buffer.byteLength(line, 'utf8') + 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(header, 0, 'utf8');
+  for (const line of nodeLines) {
+    at += out.write(line, at, 'utf8');
+    out[at++] = 0x0a;
+  }
+  return out;
 }
 
 function decodeXattrs(v: JsonObject): readonly Xattr[] | undefined {
@@ -222,14 +235,14 @@ export function decodeManifestLines(bytes: Uint8Array): (ManifestDecodeResult & 
     if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || (version !== 1 && version !== 2)) {
       return { ok: false, reason: 'bad header line' };
     }
-    // One JSON.parse for all node lines (each line is one JSON object without newlines).
-    const all = parseJson(`[${lines.slice(1).join(',')}]`);
-    if (!Array.isArray(all)) throw new ShapeError('node lines are not JSON objects');
-    const nodes: TreeNode[] = all.map((n) => decodeNode(n, version));
+    // Line by line: each line's parsed JSON dies young, where one JSON.parse of all the lines
+    // kept every parsed object alive at once (and promoted it) while the nodes were decoded.
+    const nodeLines = lines.slice(1);
+    const nodes: TreeNode[] = nodeLines.map((line) => decodeNode(parseJson(line), version));
     if (version === 1 && nodes[0]?.path === ROOT_PATH) return { ok: false, reason: 'a root node needs manifest version 2' };
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
-    return { ok: true, nodes, version, lines: lines.slice(1) };
+    return { ok: true, nodes, version, lines: nodeLines };
   } catch (err: unknown) {
     if (err instanceof ShapeError) return { ok: false, reason: err.message };
     throw err;
