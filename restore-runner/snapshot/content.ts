@@ -2,7 +2,7 @@
 import { rstError } from '../errors.js';
 import { blockCount, isHole, pieceCount, pieceLength } from '../format/v1/blockmap.js';
 import { ID_BYTES, type Id, shortId } from '../format/v1/ids.js';
-import { decodeManifestLines, type TreeNode } from '../format/v1/manifest.js';
+import { decodeManifestLines, type ManifestLines, type TreeNode } from '../format/v1/manifest.js';
 import type { BlobReader } from '../repository/blob-reader.js';
 import type { SnapshotRecord } from './load.js';
 
@@ -14,7 +14,7 @@ export function readManifest(record: SnapshotRecord, reader: BlobReader): readon
 export function readManifestWithHeader(
   record: SnapshotRecord,
   reader: BlobReader,
-): { readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: readonly string[] } {
+): { readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: ManifestLines } {
   const p = record.payload;
   if (p.kind !== 'tree') throw rstError('RST_ERR_KIND_MISMATCH', shortId(record.id), p.kind, 'it has no file tree');
   const parts = p.tree.map((id) => reader.read(id, `manifest of snapshot ${shortId(record.id)}`));

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
-import { encodeNode, manifestOfLines, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { encodeNode, type ManifestLines, manifestOfLines, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
 import { deviceNumbers } from '../fsutil/device-numbers.js';
 import { readTreeXattrs, readXattrsOf } from '../fsutil/xattrs.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
@@ -118,15 +118,16 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const parentNodes = new Map<RawPath, TreeNode>();
   // A node equal to its parent's is written as the parent's line, not encoded again. Only lines
   // of version 2 manifests are reused: the ones this writer's `encodeNode` wrote.
-  const parentLines = new Map<RawPath, string>();
+  const parentLines = new Map<RawPath, number>();
+  let parentManifest: ManifestLines | undefined;
   let parentScanNs: bigint | undefined;
   if (parent !== null) {
     const m = readManifestWithHeader(parent, reader);
     for (const [i, n] of m.nodes.entries()) {
       parentNodes.set(n.path, n);
-      const line = m.lines[i];
-      if (m.version === 2 && line !== undefined) parentLines.set(n.path, line);
+      if (m.version === 2) parentLines.set(n.path, i);
     }
+    if (m.version === 2) parentManifest = m.lines;
     // Version 1 manifests hold no xattrs to reuse.
     // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
     const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
@@ -164,7 +165,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const writer = new PackWriter(repo, index);
   const chunker = new Chunker(repo.config.chunker);
   const firstOfInode = new Map<string, RawPath>();
-  const lines: string[] = [];
+  const lines: (string | number)[] = [];
   const nodes = {
     push(node: TreeNode): void {
       const before = parentNodes.get(node.path);
@@ -231,7 +232,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     done += size;
     progress.update(done);
   }
-  const tree = chunker.split(manifestOfLines(lines)).map((piece) => writer.addPlain(BLOB_META, piece));
+  const tree = chunker.split(manifestOfLines(lines, parentManifest)).map((piece) => writer.addPlain(BLOB_META, piece));
   const stats = writer.finish();
   progress.done();
   const payload = buildPayload(repo, { ...opts, time: started }, source, parent, { kind: 'tree', tree }, {

@@ -4,6 +4,7 @@
  * unit per byte (latin1), so names that are not UTF-8 survive; `rawToDisplay` turns them into
  * text for people.
  */
+import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from './canonical.js';
 import { isId, type Id } from './ids.js';
 import { arr, field, int, isObject, type JsonObject, parseJson, ShapeError, str } from './guards.js';
@@ -131,22 +132,27 @@ export function encodeNode(n: TreeNode): string {
 }
 
 export function encodeManifest(nodes: readonly TreeNode[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
-  return manifestOfLines(nodes.map(encodeNode), version);
+  return manifestOfLines(nodes.map(encodeNode), undefined, version);
 }
 
 /**
- * A manifest from its node lines (each `encodeNode` of a node), in order. The lines are written
- * into one buffer of the right size: joining them first made two more copies of the whole
- * manifest as strings (tens of MB for a large tree).
+ * A manifest from its node lines, in order: each the `encodeNode` of a node, or the index of a
+ * line of `parent` to copy as it is. The lines are written into one buffer of the right size:
+ * joining them first made two more copies of the whole manifest as strings.
  */
-export function manifestOfLines(nodeLines: readonly string[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
+export function manifestOfLines(nodeLines: readonly (string | number)[], parent?: ManifestLines, version: 1 | 2 = MANIFEST_VERSION): Buffer {
   const header = `${canonicalJson({ format: MANIFEST_FORMAT, version })}\n`;
+  const bounds = parent?.bounds ?? new Float64Array(0);
+  const from = (i: number): number => bounds[2 * i] ?? 0;
+  const to = (i: number): number => bounds[2 * i + 1] ?? 0;
   let size = Buffer.byteLength(header, 'utf8');
-  for (const line of nodeLines) size += Buffer.byteLength(line, 'utf8') + 1;
+  for (const line of nodeLines) size += (typeof line === 'string' ? Buffer.byteLength(line, 'utf8') : to(line) - from(line)) + 1;
   const out = Buffer.allocUnsafe(size);
   let at = out.write(header, 0, 'utf8');
   for (const line of nodeLines) {
-    at += out.write(line, at, 'utf8');
+    if (typeof line === 'string') at += out.write(line, at, 'utf8');
+    else if (parent !== undefined) at += parent.bytes.copy(out, at, from(line), to(line));
+    else throw new Error('manifestOfLines: a line index without the manifest it indexes');
     out[at++] = 0x0a;
   }
   return out;
@@ -217,32 +223,47 @@ export function decodeManifest(bytes: Uint8Array): ManifestDecodeResult {
 }
 
 /**
- * `decodeManifest`, with each node's line as written (`lines[i]` is `nodes[i]`): a writer that
- * reads a node back unchanged can write its line again instead of encoding it.
+ * The node lines of a decoded manifest, as bytes: line `i` (node `i`) is
+ * `bytes[bounds[2i], bounds[2i+1])`. Kept as bytes, not text: one character outside Latin-1
+ * makes the whole decoded text two bytes per character.
  */
-export function decodeManifestLines(bytes: Uint8Array): (ManifestDecodeResult & { readonly ok: false }) | { readonly ok: true; readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: readonly string[] } {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { ok: false, reason: 'not UTF-8' };
+export interface ManifestLines {
+  readonly bytes: Buffer;
+  readonly bounds: Float64Array;
+}
+
+/**
+ * `decodeManifest`, with each node's line as written: a writer that reads a node back unchanged
+ * writes its line again (`manifestOfLines`) instead of encoding it.
+ */
+export function decodeManifestLines(
+  input: Uint8Array,
+): (ManifestDecodeResult & { readonly ok: false }) | { readonly ok: true; readonly nodes: readonly TreeNode[]; readonly version: 1 | 2; readonly lines: ManifestLines } {
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (!isUtf8(bytes)) return { ok: false, reason: 'not UTF-8' };
+  // No UTF-8 sequence holds the byte 0x0a: lines split as bytes split as text.
+  const bounds: number[] = [];
+  let start = 0;
+  for (let lf = bytes.indexOf(0x0a); lf !== -1; lf = bytes.indexOf(0x0a, start)) {
+    bounds.push(start, lf);
+    start = lf + 1;
   }
-  const lines = text.split('\n');
-  if (lines.pop() !== '') return { ok: false, reason: 'does not end with a newline' };
+  if (start !== bytes.length) return { ok: false, reason: 'does not end with a newline' };
+  const line = (i: number): string => bytes.toString('utf8', bounds[2 * i], bounds[2 * i + 1]);
   try {
-    const head = parseJson(lines[0] ?? '');
+    const head = parseJson(bounds.length === 0 ? '' : line(0));
     const version = isObject(head) ? field(head, 'version') : undefined;
     if (!isObject(head) || field(head, 'format') !== MANIFEST_FORMAT || (version !== 1 && version !== 2)) {
       return { ok: false, reason: 'bad header line' };
     }
-    // Line by line: each line's parsed JSON dies young, where one JSON.parse of all the lines
-    // kept every parsed object alive at once (and promoted it) while the nodes were decoded.
-    const nodeLines = lines.slice(1);
-    const nodes: TreeNode[] = nodeLines.map((line) => decodeNode(parseJson(line), version));
+    // Line by line: each line's text and parsed JSON die young, where one JSON.parse of all the
+    // lines kept every parsed object alive at once (and promoted it) while the nodes were decoded.
+    const nodes: TreeNode[] = [];
+    for (let i = 1; i < bounds.length / 2; i++) nodes.push(decodeNode(parseJson(line(i)), version));
     if (version === 1 && nodes[0]?.path === ROOT_PATH) return { ok: false, reason: 'a root node needs manifest version 2' };
     const problem = checkNodes(nodes);
     if (problem !== undefined) return { ok: false, reason: problem };
-    return { ok: true, nodes, version, lines: nodeLines };
+    return { ok: true, nodes, version, lines: { bytes, bounds: Float64Array.from(bounds.slice(2)) } };
   } catch (err: unknown) {
     if (err instanceof ShapeError) return { ok: false, reason: err.message };
     throw err;
