@@ -20,6 +20,7 @@ import type { Repository } from '../repository/repository.js';
 import { fsPath, joinRaw, rawFromArg } from '../fsutil/raw-path.js';
 import { commitSnapshot } from './commit.js';
 import { readManifestWithHeader } from './content.js';
+import type { SnapshotRecord } from './load.js';
 import type { CreateOptions, CreateResult } from './create-options.js';
 import { buildPayload, findParent } from './create-options.js';
 import { createProgress, SILENT_PROGRESS } from '../progress.js';
@@ -100,6 +101,34 @@ function walk(rootRaw: RawPath, onSkip: (p: RawPath) => void): Walked[] {
   return out;
 }
 
+interface Parent {
+  readonly nodes: Map<RawPath, TreeNode>;
+  /** Node lines to write again: the line's index in `manifest`. */
+  readonly lines: ReadonlyMap<RawPath, number>;
+  readonly manifest: ManifestLines | undefined;
+  /** When the parent's scan began, when its ctimes can be trusted (version 2, not in the future). */
+  readonly scanNs: bigint | undefined;
+}
+
+/** The parent's nodes by path (a function of its own, so that nothing else holds them). */
+function readParent(parent: SnapshotRecord | null, reader: BlobReader): Parent {
+  const nodes = new Map<RawPath, TreeNode>();
+  // A node equal to its parent's is written as the parent's line, not encoded again. Only lines
+  // of version 2 manifests are reused: the ones this writer's `encodeNode` wrote.
+  const lines = new Map<RawPath, number>();
+  if (parent === null) return { nodes, lines, manifest: undefined, scanNs: undefined };
+  const m = readManifestWithHeader(parent, reader);
+  for (const [i, n] of m.nodes.entries()) {
+    nodes.set(n.path, n);
+    if (m.version === 2) lines.set(n.path, i);
+  }
+  // Version 1 manifests hold no xattrs to reuse.
+  // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
+  const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
+  const scanNs = m.version === 2 && t <= BigInt(Date.now()) * 1_000_000n ? t : undefined;
+  return { nodes, lines, manifest: m.version === 2 ? m.lines : undefined, scanNs };
+}
+
 export function createTreeSnapshot(repo: Repository, opts: CreateOptions): CreateResult {
   repo.assertWritable();
   const source = resolve(opts.source);
@@ -115,24 +144,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   const parent = findParent(repo, opts, 'tree', source);
   // The snapshot's time is when its scan began: a later snapshot compares ctimes against it.
   const started = opts.time ?? new Date();
-  const parentNodes = new Map<RawPath, TreeNode>();
-  // A node equal to its parent's is written as the parent's line, not encoded again. Only lines
-  // of version 2 manifests are reused: the ones this writer's `encodeNode` wrote.
-  const parentLines = new Map<RawPath, number>();
-  let parentManifest: ManifestLines | undefined;
-  let parentScanNs: bigint | undefined;
-  if (parent !== null) {
-    const m = readManifestWithHeader(parent, reader);
-    for (const [i, n] of m.nodes.entries()) {
-      parentNodes.set(n.path, n);
-      if (m.version === 2) parentLines.set(n.path, i);
-    }
-    if (m.version === 2) parentManifest = m.lines;
-    // Version 1 manifests hold no xattrs to reuse.
-    // A parent time in the future (a caller-given time) says nothing about ctimes: no reuse.
-    const t = BigInt(Date.parse(parent.payload.time)) * 1_000_000n;
-    if (m.version === 2 && t <= BigInt(Date.now()) * 1_000_000n) parentScanNs = t;
-  }
+  const { nodes: parentNodes, lines: parentLines, manifest: parentManifest, scanNs: parentScanNs } = readParent(parent, reader);
   reader.close();
 
   let skipped = 0;
@@ -171,6 +183,8 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
       const before = parentNodes.get(node.path);
       const line = before === undefined ? undefined : parentLines.get(node.path);
       lines.push(line !== undefined && before !== undefined && sameNode(node, before) ? line : encodeNode(node));
+      // Nodes come in path order and each is looked up once: what is behind is let go.
+      parentNodes.delete(node.path);
     },
   };
   nodes.push({ path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) });
