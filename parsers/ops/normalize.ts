@@ -5,7 +5,7 @@ import type { EventFields, Mutable, RecoveryEvent, RecoveryFields } from '../eve
 import { classify, moduleOf, msToNs, outcomeOf } from '../ecs.js';
 import { isoTime } from '../iso-time.js';
 import { hostOf, logFileOf } from '../shared-fields.js';
-import type { OpsRecord } from './schema.js';
+import type { ReadOpsRecord } from './schema.js';
 
 export interface OpsSource {
   /** `log.file.path`, when read from a file. */
@@ -13,7 +13,7 @@ export interface OpsSource {
 }
 
 /** Built field by field in one order, so that events share hidden classes (a hot path). */
-export function normalizeOps(r: OpsRecord, id: string, offset: number | undefined, original: string, source: OpsSource): RecoveryEvent {
+export function normalizeOps(r: ReadOpsRecord, id: string, offset: number | undefined, original: string, source: OpsSource): RecoveryEvent {
   const mod = moduleOf(r.path, r.module);
   const { category, type } = classify(r.op, mod.module !== undefined);
   const outcome = outcomeOf(r.status);

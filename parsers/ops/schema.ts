@@ -3,7 +3,7 @@
  * the hot path of 4.2 ingestion, so no schema interpreter, and no casts. The first field that is
  * missing or of the wrong type decides the dead-letter reason, named as the format names it.
  */
-import type { JsonObject, JsonValue, Mutable, OpsDeadLetterReason } from '../event.js';
+import type { JsonObject, JsonValue, OpsDeadLetterReason } from '../event.js';
 import { isIsoTimeText } from '../iso-time.js';
 
 export interface OpsCommon {
@@ -39,8 +39,21 @@ export type OpsRecord =
     })
   | (OpsCommon & { readonly schema: 2; readonly timeMs: number; readonly eventId: string });
 
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+/** `T` with every optional key present, holding undefined when the record has no such field. */
+type Present<T> = { readonly [K in keyof T]-?: K extends OptionalKeys<T> ? T[K] | undefined : T[K] };
+
+/**
+ * A record as `readOps` makes it: every key present, set in one order by both readers, so that
+ * every record has one hidden class and the normalizer's property reads stay monomorphic
+ * (optional keys added as they were found made a shape per combination of fields).
+ */
+export type ReadOpsRecord =
+  | (Present<OpsCommon> & { readonly schema: 1; readonly timeMs: number; readonly canonicalTime: string | null; readonly eventId: undefined })
+  | (Present<OpsCommon> & { readonly schema: 2; readonly timeMs: number; readonly canonicalTime: null; readonly eventId: string });
+
 export type OpsResult =
-  | { readonly ok: true; readonly record: OpsRecord }
+  | { readonly ok: true; readonly record: ReadOpsRecord }
   | { readonly ok: false; readonly reason: OpsDeadLetterReason; readonly message: string };
 
 type Obj = { readonly [key: string]: unknown };
@@ -177,7 +190,7 @@ const V2_FILE = new Set(['path', 'bytes']);
 const V2_RESTORE = new Set(['mode', 'snapshot', 'target']);
 const V2_CODE = /^(?:S0000|[EW]\d{4})$/;
 
-function readV1(o: Obj): OpsRecord {
+function readV1(o: Obj): ReadOpsRecord {
   const ts = str(o['ts'], 'ts', true) ?? '';
   const host = str(o['host'], 'host', true) ?? '';
   const instance = str(o['instance'], 'instance', false);
@@ -197,25 +210,34 @@ function readV1(o: Obj): OpsRecord {
   const target = str(o['target'], 'target', false);
   const timeMs = rfc3339ToMs(ts);
   if (Number.isNaN(timeMs)) throw new Invalid('bad-timestamp', `field "ts" must be an RFC 3339 time such as 2026-03-14T02:11:09.412Z, found ${JSON.stringify(ts)}`);
-  const r: Mutable<OpsCommon> & { schema: 1; timeMs: number; canonicalTime: string | null } = { schema: 1, timeMs, canonicalTime: isIsoTimeText(ts) ? ts : null, host, op, status };
-  if (instance !== undefined) r.instance = instance;
-  if (version !== undefined) r.version = version;
-  if (code !== undefined && code !== 0) r.code = `E${String(code).padStart(4, '0')}`;
-  if (path !== undefined) r.path = path;
-  if (bytes !== undefined) r.bytes = bytes;
-  if (cid !== undefined) r.correlationId = cid;
-  if (msg !== undefined) r.message = msg;
-  if (snapshot !== undefined) r.snapshot = snapshot;
-  if (ms !== undefined) r.durationMs = ms;
-  if (user !== undefined) r.user = user;
-  if (mode !== undefined) r.restoreMode = mode;
-  if (target !== undefined) r.restoreTarget = target;
-  const details = keepUnknown(o, V1_KNOWN, undefined, null);
-  if (details !== undefined) r.details = details;
-  return r;
+  return {
+    schema: 1,
+    canonicalTime: isIsoTimeText(ts) ? ts : null,
+    eventId: undefined,
+    timeMs,
+    host,
+    hostId: undefined,
+    instance,
+    version,
+    op,
+    status,
+    code: code !== undefined && code !== 0 ? `E${String(code).padStart(4, '0')}` : undefined,
+    path,
+    bytes,
+    correlationId: cid,
+    parentId: undefined,
+    message: msg,
+    snapshot,
+    durationMs: ms,
+    user,
+    module: undefined,
+    restoreMode: mode,
+    restoreTarget: target,
+    details: keepUnknown(o, V1_KNOWN, undefined, null),
+  };
 }
 
-function readV2(o: Obj): OpsRecord {
+function readV2(o: Obj): ReadOpsRecord {
   const time = o['time'];
   if (time === undefined || time === null) throw new Invalid('missing-field:time', 'field "time" (epoch milliseconds) is required');
   if (typeof time !== 'number' || !Number.isInteger(time)) throw new Invalid('bad-type:time', `field "time" must be an integer of epoch milliseconds, found ${typeName(time)} ${JSON.stringify(time)}`);
@@ -246,29 +268,36 @@ function readV2(o: Obj): OpsRecord {
   const restoreTarget = restore === undefined ? undefined : str(restore['target'], 'restore.target', false);
   const durationMs = num(o['duration_ms'], 'duration_ms', false);
   const message = str(o['message'], 'message', false);
-  const r: Mutable<OpsCommon> & { schema: 2; timeMs: number; eventId: string } = { schema: 2, timeMs: time, eventId, host, op, status };
-  if (hostId !== undefined) r.hostId = hostId;
-  if (instance !== undefined) r.instance = instance;
-  if (version !== undefined) r.version = version;
-  if (code !== undefined && code !== 'S0000') r.code = code;
-  if (path !== undefined) r.path = path;
-  if (bytes !== undefined) r.bytes = bytes;
-  if (correlationId !== undefined) r.correlationId = correlationId;
-  if (parentId !== undefined) r.parentId = parentId;
-  if (message !== undefined) r.message = message;
-  if (snapshot !== undefined) r.snapshot = snapshot;
-  if (durationMs !== undefined) r.durationMs = durationMs;
-  if (user !== undefined) r.user = user;
-  if (module !== undefined) r.module = module;
-  if (restoreMode !== undefined) r.restoreMode = restoreMode;
-  if (restoreTarget !== undefined) r.restoreTarget = restoreTarget;
   let details = keepUnknown(o, V2_KNOWN, undefined, null);
   details = keepUnknown(hostObj, V2_HOST, details, 'host');
   if (os !== undefined) details = keepUnknown(os, V2_OS, details, 'os');
   if (file !== undefined) details = keepUnknown(file, V2_FILE, details, 'file');
   if (restore !== undefined) details = keepUnknown(restore, V2_RESTORE, details, 'restore');
-  if (details !== undefined) r.details = details;
-  return r;
+  return {
+    schema: 2,
+    canonicalTime: null,
+    eventId,
+    timeMs: time,
+    host,
+    hostId,
+    instance,
+    version,
+    op,
+    status,
+    code: code !== 'S0000' ? code : undefined,
+    path,
+    bytes,
+    correlationId,
+    parentId,
+    message,
+    snapshot,
+    durationMs,
+    user,
+    module,
+    restoreMode,
+    restoreTarget,
+    details,
+  };
 }
 
 /** A parsed JSON value to an OPS record of either schema version. */
