@@ -58,18 +58,37 @@ function kvString(pairs: readonly Kv[], key: string): string | undefined {
   return undefined;
 }
 
-/** What a record says beyond the fields every event has. */
+/**
+ * What a record says beyond the fields every event has. Every key is set (undefined when the
+ * record has none), in one order, by `newBody`: bodies of every kind share one hidden class, and
+ * the normalizer's reads of them stay monomorphic.
+ */
 interface Body {
   action: string;
-  status?: string;
-  path?: string;
-  size?: number;
-  durationNs?: number;
-  code?: string;
-  errorMessage?: string;
-  text?: string;
-  snapshot?: string;
-  details?: Record<string, JsonValue>;
+  status: string | undefined;
+  path: string | undefined;
+  size: number | undefined;
+  durationNs: number | undefined;
+  code: string | undefined;
+  errorMessage: string | undefined;
+  text: string | undefined;
+  snapshot: string | undefined;
+  details: Record<string, JsonValue> | undefined;
+}
+
+function newBody(action: string, status?: string): Body {
+  return {
+    action,
+    status,
+    path: undefined,
+    size: undefined,
+    durationNs: undefined,
+    code: undefined,
+    errorMessage: undefined,
+    text: undefined,
+    snapshot: undefined,
+    details: undefined,
+  };
 }
 
 function applyDetail(body: Body, detail: Detail | null, sizeKey: string | null): void {
@@ -130,7 +149,7 @@ function bodyOf(ast: LineAst): Body {
   const r = ast.body.record;
   switch (r.kind) {
     case 'session.start': {
-      const body: Body = { action: 'session.start' };
+      const body = newBody('session.start');
       for (const { key, value } of r.kv) {
         if (key === 'snapshot') body.snapshot = displayText(String(value));
         else if (key !== 'session' && key !== 'host' && key !== 'version') (body.details ??= {})[key] = kvValue(value);
@@ -138,7 +157,7 @@ function bodyOf(ast: LineAst): Body {
       return body;
     }
     case 'session.end': {
-      const body: Body = { action: 'session.end' };
+      const body = newBody('session.end');
       for (const { key, value } of r.kv) {
         if (key === 'status') body.status = String(value);
         else if (key === 'duration') {
@@ -149,39 +168,44 @@ function bodyOf(ast: LineAst): Body {
       return body;
     }
     case 'check': {
-      const body: Body = { action: 'check.file', status: r.status, path: displayText(r.path) };
+      const body = newBody('check.file', r.status);
+      body.path = displayText(r.path);
       applyDetail(body, r.detail, null);
       return body;
     }
     case 'restore': {
-      const body: Body = { action: 'restore.file', status: r.status, path: displayText(r.path), snapshot: displayText(r.snapshot) };
+      const body = newBody('restore.file', r.status);
+      body.path = displayText(r.path);
+      body.snapshot = displayText(r.snapshot);
       applyDetail(body, r.detail, 'bytes');
       return body;
     }
     case 'snapshot.mount': {
-      const body: Body = { action: 'snapshot.mount', status: r.status, snapshot: displayText(r.snapshot) };
+      const body = newBody('snapshot.mount', r.status);
+      body.snapshot = displayText(r.snapshot);
       if (r.image !== null) body.path = displayText(r.image);
       applyDetail(body, r.detail, null);
       return body;
     }
     case 'error':
     case 'warn': {
-      const body: Body = { action: r.kind === 'error' ? 'error' : 'warning', status: r.kind === 'error' ? 'error' : 'warning', code: r.code };
+      const body = newBody(r.kind === 'error' ? 'error' : 'warning', r.kind === 'error' ? 'error' : 'warning');
+      body.code = r.code;
       if (r.text !== null) body.text = body.errorMessage = displayText(ast.line.slice(r.text.start, r.text.end));
       return body;
     }
     case 'summary': {
-      const body: Body = { action: 'session.summary' };
+      const body = newBody('session.summary');
       for (const { key, value } of r.kv) (body.details ??= {})[key] = kvValue(value);
       return body;
     }
     case 'reboot': {
-      const body: Body = { action: 'reboot' };
+      const body = newBody('reboot');
       if (r.delay !== null) body.details = { delay: r.delay };
       return body;
     }
     case 'other': {
-      const body: Body = { action: r.words.map((w) => w.toLowerCase().replace(/_/g, '.')).join('.') };
+      const body = newBody(r.words.map((w) => w.toLowerCase().replace(/_/g, '.')).join('.'));
       if (r.text !== null) body.text = displayText(ast.line.slice(r.text.start, r.text.end));
       return body;
     }
