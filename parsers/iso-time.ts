@@ -16,9 +16,11 @@ export function isoTime(ms: number): string {
     // Up to the '.' of the milliseconds: years past 9999 are written with six digits and a sign.
     lastPrefix = iso.slice(0, iso.length - 4);
   }
-  const frac = ms - second * 1000;
-  return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+  return lastPrefix + (MILLIS[ms - second * 1000] ?? '');
 }
+
+/** `000Z` to `999Z`: the milliseconds and the zone, made once. */
+const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, n) => `${String(n).padStart(3, '0')}Z`);
 
 /**
  * Whether a date-time text, already read as a valid instant, is the text `isoTime` (and

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RecordReader, type Format } from '../../parsers/reader.js';
 import { leadingTimestamp, rlogLexer } from '../../parsers/rlog/lexer.js';
+import { isoTime } from '../../parsers/iso-time.js';
 import { SAMPLES, sampleBytes } from './samples.js';
 import { FIXED_NOW, countLines, readInPieces, readWhole } from './read.js';
 
@@ -180,6 +181,17 @@ describe('RLOG leading timestamp', () => {
         expect(got === undefined ? undefined : { type: got.type, text: got.text }).toEqual(expected);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('isoTime', () => {
+  it('writes any instant as toISOString does, in any order of calls', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: 1.7e12, max: 1.7e12 + 5000 })), { minLength: 1, maxLength: 20 }), (instants) => {
+        for (const ms of instants) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
     );
   });
 });
