@@ -100,7 +100,8 @@ export class RecordReader {
       } else rest = rest.subarray(lf + 1);
     }
     items.push(this.parse(this.tail.length === 0 ? rest : Buffer.concat([this.tail, rest]), final));
-    return items.length === 1 ? (items[0] ?? []) : items.flat();
+    // concat, not flat(): flat() walked the items one by one (4 % of reading OPS).
+    return items.length === 1 ? (items[0] ?? []) : ([] as ParsedItem[]).concat(...items);
   }
 
   /** `bytes` start at the consumed offset: what the context does not consume becomes the tail. */
