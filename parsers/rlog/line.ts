@@ -93,8 +93,9 @@ function offendingToken(err: unknown): Token | undefined {
 // the grammar's answer for a body is memoized by the text after the timestamp. Parsing is pure,
 // and syntax trees are read-only, so a cached tree is shared safely.
 // Two generations approximate a least-recently-used cache: a hit in the old one is promoted,
-// and when the young one is full the old one is dropped. Up to 64k bodies are held: 37 MiB of heap
-// when every body is distinct (test/cli/parse.test.ts). On bench/parse's fleet corpus,
+// and when the young one is full the old one is dropped. Up to 64k bodies are held: 37-45 MiB of
+// heap when every body is distinct (test/cli/parse.test.ts, bench/parse's unique corpus; 16k
+// generations held 21-24 MiB). On bench/parse's fleet corpus,
 // generations of 16k hit 88.3% of lines, of 32k 91.4% (92.1% of its lines repeat a body).
 const MEMO_GENERATION = 32_768;
 // Keyed by the text after the timestamp; form A timestamps all have one length, form B several,
