@@ -168,9 +168,9 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   if (!xattrs.ok && toRead.length <= walked.length) xattrs = readTreeXattrs(source);
   if (!xattrs.ok) notes.push(`extended attributes and ACLs not recorded: ${xattrs.reason}`);
   const fresh = xattrs.ok ? xattrs.byPath : undefined;
-  const xattrsOf = (p: RawPath): { readonly xattrs?: readonly Xattr[] } => {
+  const xattrsOf = (p: RawPath): readonly Xattr[] | undefined => {
     const list = fresh === undefined ? undefined : reuse.has(p) && !fresh.has(p) ? parentNodes.get(p)?.xattrs : fresh.get(p);
-    return list === undefined || list.length === 0 ? {} : { xattrs: list };
+    return list === undefined || list.length === 0 ? undefined : list;
   };
   const totalBytes = walked.reduce((s, w) => s + (w.type === 'file' ? w.size : 0), 0);
   const progress = opts.progress === false ? SILENT_PROGRESS : createProgress('snapshot', totalBytes);
@@ -187,14 +187,18 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
       parentNodes.delete(node.path);
     },
   };
-  nodes.push({ path: ROOT_PATH, type: 'dir', mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs, ...xattrsOf(ROOT_PATH) });
+  const rootXattrs = xattrsOf(ROOT_PATH);
+  const root = { path: ROOT_PATH, type: 'dir' as const, mode: Number(rootSt.mode & 0o7777n), uid: Number(rootSt.uid), gid: Number(rootSt.gid), mtimeNs: rootSt.mtimeNs };
+  nodes.push(rootXattrs === undefined ? root : { ...root, xattrs: rootXattrs });
   let files = 0;
   let dirs = 0;
   let bytes = 0;
   let unchanged = 0;
   let done = 0;
   for (const w of walked) {
-    const base = { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, ...xattrsOf(w.path) };
+    const xattrs = xattrsOf(w.path);
+    const meta = { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs };
+    const base = xattrs === undefined ? meta : { ...meta, xattrs };
     if (w.type === 'fifo') {
       nodes.push({ ...base, type: 'fifo' });
       continue;
@@ -228,7 +232,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
     const prev = p0?.type === 'file' ? p0 : undefined;
     if (prev !== undefined && prev.size === size && prev.mtimeNs === w.mtimeNs && prev.chunks.every((c) => writer.has(c))) {
       unchanged++;
-      nodes.push({ ...base, type: 'file', size, sha256: prev.sha256, chunks: prev.chunks });
+      nodes.push(fileNode(w, xattrs, size, prev.sha256, prev.chunks));
     } else {
       const whole = createHash('sha256');
       const chunks: Id[] = [];
@@ -241,7 +245,7 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
       } catch (err: unknown) {
         throw rstError('RST_ERR_SOURCE_UNREADABLE', rawToDisplay(joinRaw(rootRaw, w.path)), messageOf(err));
       }
-      nodes.push({ ...base, type: 'file', size: read, sha256: whole.digest('hex'), chunks });
+      nodes.push(fileNode(w, xattrs, read, whole.digest('hex'), chunks));
     }
     done += size;
     progress.update(done);
@@ -254,6 +258,13 @@ export function createTreeSnapshot(repo: Repository, opts: CreateOptions): Creat
   });
   const id = commitSnapshot(repo, payload, opts.signingKey);
   return { id, payload, notes };
+}
+
+/** A file node, written out: most nodes are files, and spreading a base object was most of making one. */
+function fileNode(w: Walked, xattrs: readonly Xattr[] | undefined, size: number, sha256: Id, chunks: readonly Id[]): TreeNode {
+  return xattrs === undefined
+    ? { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, type: 'file', size, sha256, chunks }
+    : { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, xattrs, type: 'file', size, sha256, chunks };
 }
 
 function sameXattrs(a: readonly Xattr[] | undefined, b: readonly Xattr[] | undefined): boolean {
@@ -271,7 +282,7 @@ function sameNode(a: TreeNode, b: TreeNode): boolean {
   if (!sameXattrs(a.xattrs, b.xattrs)) return false;
   switch (a.type) {
     case 'file':
-      return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i]);
+      return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && (a.chunks === b.chunks || (a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i])));
     case 'symlink':
       return b.type === 'symlink' && a.target === b.target;
     case 'hardlink':

@@ -188,13 +188,22 @@ function decodeNode(v: unknown, version: 1 | 2): TreeNode {
   if (!/^-?\d{1,20}$/.test(mtime)) throw new ShapeError('"mtimeNs" must be a decimal string');
   const mode = int(v, 'mode');
   if (mode > 0o7777) throw new ShapeError('"mode" holds permission bits only');
-  const base = { path: getRaw(v, 'path'), mode, uid: int(v, 'uid'), gid: int(v, 'gid'), mtimeNs: BigInt(mtime), ...(xattrs === undefined ? {} : { xattrs }) };
+  const path = getRaw(v, 'path');
+  const uid = int(v, 'uid');
+  const gid = int(v, 'gid');
+  const mtimeNs = BigInt(mtime);
+  const base = xattrs === undefined ? { path, mode, uid, gid, mtimeNs } : { path, mode, uid, gid, mtimeNs, xattrs };
   const type = str(v, 'type');
   switch (type) {
     case 'file': {
       const sha = str(v, 'sha256');
       if (!isId(sha)) throw new ShapeError('"sha256" must be an ID');
-      return { ...base, type, size: int(v, 'size'), sha256: sha, chunks: arr(v, 'chunks', isId, 'IDs') };
+      const size = int(v, 'size');
+      const chunks = arr(v, 'chunks', isId, 'IDs');
+      // Written out, not spread from base: most nodes are files, and spreading was most of decoding one.
+      return xattrs === undefined
+        ? { path, mode, uid, gid, mtimeNs, type, size, sha256: sha, chunks }
+        : { path, mode, uid, gid, mtimeNs, xattrs, type, size, sha256: sha, chunks };
     }
     case 'dir':
       return { ...base, type };
