@@ -29,7 +29,7 @@ import { createProgress, SILENT_PROGRESS } from '../progress.js';
 const CTIME_MARGIN_NS = 1_000_000_000n;
 
 /**
- * What the snapshot keeps of an entry's lstat: a BigIntStats holds 18 bigints, about 1.3 KB of
+ * What the snapshot keeps of an entry's lstat: a BigIntStats holds 18 bigints, about 1 KB of
  * heap, and a tree of 55,000 entries held them all until its manifest was written (70 MB).
  */
 interface Walked {
