@@ -30,12 +30,8 @@ export function contextOffset(context: ReaderContext): number {
   return context.format === 'rlog' ? context.rlog.offset : context.ops.offset;
 }
 
-const EMPTY = Buffer.alloc(0);
-/** Lines of a chunk read after the held-back bytes before the chunk is read in place. */
-const MAX_BRIDGED_LINES = 4;
-
 export class RecordReader {
-  private tail: Buffer = EMPTY;
+  private tail: Buffer = Buffer.alloc(0);
   private ctx: ReaderContext;
   readonly counts: LineCounts = { records: 0, continuations: 0, ignored: 0, deadLetters: 0 };
 
@@ -69,7 +65,7 @@ export class RecordReader {
 
   /** The input is complete: its last line counts even without LF. */
   end(): ParsedItem[] {
-    return this.run(EMPTY, true);
+    return this.run(Buffer.alloc(0), true);
   }
 
   /**
@@ -79,37 +75,12 @@ export class RecordReader {
    */
   flushRecord(): ParsedItem[] {
     if (this.tail.length === 0 || this.tail[this.tail.length - 1] !== 0x0a) return [];
-    return this.run(EMPTY, true);
+    return this.run(Buffer.alloc(0), true);
   }
 
   private run(chunk: Buffer, final: boolean): ParsedItem[] {
-    if (this.tail.length === 0 || chunk.length === 0) return this.parse(this.tail.length === 0 ? chunk : this.tail, final);
-    // The held-back bytes go first, with the chunk's lines one at a time, until what is held back
-    // again lies inside the chunk: the chunk is then read in place, where copying it after the
-    // held-back bytes would copy all the input once more. Records with long runs of continuation
-    // lines across the boundary take the copy.
-    const items: ParsedItem[][] = [];
-    let rest = chunk;
-    for (let bridged = 0; bridged < MAX_BRIDGED_LINES && this.tail.length > 0; bridged++) {
-      const lf = rest.indexOf(0x0a);
-      if (lf === -1 || lf + 1 === rest.length) break;
-      items.push(this.parse(Buffer.concat([this.tail, rest.subarray(0, lf + 1)]), false));
-      if (this.tail.length <= lf + 1) {
-        rest = rest.subarray(lf + 1 - this.tail.length);
-        this.tail = EMPTY;
-      } else rest = rest.subarray(lf + 1);
-    }
-    items.push(this.parse(this.tail.length === 0 ? rest : Buffer.concat([this.tail, rest]), final));
-    // concat, not flat(): flat() walked the items one by one (4 % of reading OPS).
-    return items.length === 1 ? (items[0] ?? []) : ([] as ParsedItem[]).concat(...items);
-  }
-
-  /** `bytes` start at the consumed offset: what the context does not consume becomes the tail. */
-  private parse(bytes: Buffer, final: boolean): ParsedItem[] {
-    if (bytes.length === 0 && !final) {
-      this.tail = EMPTY;
-      return [];
-    }
+    const bytes = this.tail.length === 0 ? chunk : chunk.length === 0 ? this.tail : Buffer.concat([this.tail, chunk]);
+    if (bytes.length === 0 && !final) return [];
     const readTime = this.now();
     let items: ParsedItem[];
     let consumed: number;
@@ -130,7 +101,7 @@ export class RecordReader {
       this.counts.deadLetters += r.tally.deadLetters;
     }
     // Copy the tail: a subarray would pin the whole chunk in memory.
-    this.tail = consumed >= bytes.length ? EMPTY : Buffer.from(bytes.subarray(consumed));
+    this.tail = consumed >= bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(consumed));
     return items;
   }
 }
