@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { COMPRESSION_NONE, COMPRESSION_ZSTD, type Compression, compressBound, zstdCompressInto, zstdDecompressInto } from '../format/v1/blob-codec.js';
+import { COMPRESSION_NONE, compressBound, encodeBlobInto, zstdDecompressInto } from '../format/v1/blob-codec.js';
 import { ID_BYTES, sha256 } from '../format/v1/ids.js';
 
 export interface ScanResult {
@@ -48,18 +48,12 @@ export function compressRanges(data: Uint8Array, ranges: Uint32Array, out: Uint8
     const src = data.subarray(off, off + len);
     const bound = compressBound(len);
     if (cursor + bound > out.length) throw new Error('compression output buffer too small');
-    const z = zstdCompressInto(out.subarray(cursor, cursor + bound), src);
-    let stored = z;
-    let compression: Compression = COMPRESSION_ZSTD;
-    if (z >= len) {
-      out.set(src, cursor);
-      stored = len;
-      compression = COMPRESSION_NONE;
-    }
+    const { compression, length } = encodeBlobInto(out.subarray(cursor, cursor + bound), src);
+    if (compression === COMPRESSION_NONE) out.set(src, cursor);
     result[3 * i] = cursor;
-    result[3 * i + 1] = stored;
+    result[3 * i + 1] = length;
     result[3 * i + 2] = compression;
-    cursor += stored;
+    cursor += length;
   }
   return result;
 }

@@ -2,7 +2,7 @@
  * Writes new blobs into packs (FORMAT.md, "Pack format") and, at `finish`, one index file that
  * lists them. Blobs already in the index (or already pending) are skipped: deduplication.
  */
-import { COMPRESSION_NONE, COMPRESSION_ZSTD, type Compression, compressBound, zstdCompressInto } from '../format/v1/blob-codec.js';
+import { COMPRESSION_ZSTD, type Compression, compressBound, encodeBlobInto } from '../format/v1/blob-codec.js';
 import type { Id } from '../format/v1/ids.js';
 import { createHash } from 'node:crypto';
 import { sha256Hex } from '../format/v1/ids.js';
@@ -41,12 +41,10 @@ export class PackWriter {
   /** Store `plain` under `id` unless it is stored already; returns whether it was new. */
   add(type: BlobType, id: Id, plain: Uint8Array): boolean {
     if (this.has(id)) return false;
-    // FORMAT.md: one zstd frame when smaller than the plaintext, the raw bytes otherwise.
     const bound = compressBound(plain.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(bound);
-    const n = zstdCompressInto(this.scratch, plain);
-    if (n < plain.length) return this.addStored(type, id, this.scratch.subarray(0, n), COMPRESSION_ZSTD, plain.length);
-    return this.addStored(type, id, plain, COMPRESSION_NONE, plain.length);
+    const { compression, length } = encodeBlobInto(this.scratch, plain);
+    return this.addStored(type, id, compression === COMPRESSION_ZSTD ? this.scratch.subarray(0, length) : plain, compression, plain.length);
   }
 
   /** Store a blob compressed elsewhere (a worker); returns whether it was new. `stored` is copied. */

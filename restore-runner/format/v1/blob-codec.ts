@@ -46,6 +46,17 @@ export function zstdDecompress(stored: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * The stored form of a blob (FORMAT.md): one zstd frame when it is smaller than the plaintext,
+ * the plaintext itself otherwise. Compresses `plain` into `dst` (at least
+ * `compressBound(plain.length)` bytes): with `COMPRESSION_ZSTD` the first `length` bytes of `dst`
+ * are the blob; with `COMPRESSION_NONE` the blob is `plain`, and `dst` holds nothing of use.
+ */
+export function encodeBlobInto(dst: Uint8Array, plain: Uint8Array): { readonly compression: Compression; readonly length: number } {
+  const n = zstdCompressInto(dst, plain);
+  return n < plain.length ? { compression: COMPRESSION_ZSTD, length: n } : { compression: COMPRESSION_NONE, length: plain.length };
+}
+
 export function decodeBlob(stored: Uint8Array, compression: Compression, rawLength: number): Buffer {
   if (compression === COMPRESSION_NONE) {
     if (stored.length !== rawLength) throw new Error(`length ${stored.length}, expected ${rawLength}`);
