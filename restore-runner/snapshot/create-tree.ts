@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { errnoOf, messageOf, rstError } from '../errors.js';
 import { Chunker } from '../chunking/cdc.js';
 import type { Id } from '../format/v1/ids.js';
-import { encodeNode, type ManifestLines, manifestOfLines, type RawPath, rawToDisplay, ROOT_PATH, type TreeNode, type Xattr } from '../format/v1/manifest.js';
+import { encodeNode, type ManifestLines, manifestOfLines, type RawPath, rawToDisplay, ROOT_PATH, sameNode, type TreeNode, type Xattr } from '../format/v1/manifest.js';
 import { deviceNumbers } from '../fsutil/device-numbers.js';
 import { readTreeXattrs, readXattrsOf } from '../fsutil/xattrs.js';
 import { BLOB_DATA, BLOB_META } from '../format/v1/pack.js';
@@ -265,33 +265,4 @@ function fileNode(w: Walked, xattrs: readonly Xattr[] | undefined, size: number,
   return xattrs === undefined
     ? { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, type: 'file', size, sha256, chunks }
     : { path: w.path, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, xattrs, type: 'file', size, sha256, chunks };
-}
-
-function sameXattrs(a: readonly Xattr[] | undefined, b: readonly Xattr[] | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  return a.every((x, i) => {
-    const y = b[i];
-    return y !== undefined && x.name === y.name && x.value.equals(y.value);
-  });
-}
-
-/** Whether `encodeNode` writes the two nodes alike: every field equal. */
-function sameNode(a: TreeNode, b: TreeNode): boolean {
-  if (a.type !== b.type || a.path !== b.path || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeNs !== b.mtimeNs) return false;
-  if (!sameXattrs(a.xattrs, b.xattrs)) return false;
-  switch (a.type) {
-    case 'file':
-      return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && (a.chunks === b.chunks || (a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i])));
-    case 'symlink':
-      return b.type === 'symlink' && a.target === b.target;
-    case 'hardlink':
-      return b.type === 'hardlink' && a.linkTo === b.linkTo;
-    case 'chardev':
-    case 'blockdev':
-      return (b.type === 'chardev' || b.type === 'blockdev') && a.major === b.major && a.minor === b.minor;
-    case 'dir':
-    case 'fifo':
-      return true;
-  }
 }

@@ -1,6 +1,6 @@
 /** Manifest lines kept as bytes: a manifest written from its parent's lines is the manifest encoding gives. */
 import { describe, expect, it } from 'vitest';
-import { decodeManifestLines, encodeManifest, encodeNode, manifestOfLines, type TreeNode } from '../../restore-runner/format/v1/manifest.js';
+import { decodeManifestLines, encodeManifest, encodeNode, manifestOfLines, sameNode, type TreeNode } from '../../restore-runner/format/v1/manifest.js';
 import { dirNode, fileNode } from './helpers.js';
 
 // Paths are raw bytes, one char per byte, sorted by byte.
@@ -35,3 +35,27 @@ describe('manifest lines', () => {
   });
 });
 
+
+describe('sameNode', () => {
+  it('says two nodes are alike exactly when encodeNode writes them alike', () => {
+    const file = fileNode('docs/a', Buffer.from('a\n'));
+    const variants: TreeNode[] = [
+      { ...file },
+      { ...file, mode: 0o600 },
+      { ...file, uid: 7 },
+      { ...file, gid: 7 },
+      { ...file, mtimeNs: 2n },
+      { ...file, path: 'docs/b' },
+      { ...file, xattrs: [{ name: 'user.k', value: Buffer.from('v') }] },
+      fileNode('docs/a', Buffer.from('b\n')),
+      { path: 'docs/a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, target: 'x' },
+      { path: 'docs/a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, target: 'y' },
+      { path: 'docs/a', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, linkTo: 'docs/z' },
+      { path: 'docs/a', type: 'chardev', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, major: 1, minor: 3 },
+      { path: 'docs/a', type: 'chardev', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n, major: 1, minor: 5 },
+      { path: 'docs/a', type: 'fifo', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n },
+      dirNode('docs/a'),
+    ];
+    for (const a of variants) for (const b of variants) expect(sameNode(a, b)).toBe(encodeNode(a) === encodeNode(b));
+  });
+});

@@ -131,6 +131,38 @@ export function encodeNode(n: TreeNode): string {
   return `{${parts.join(',')}}`;
 }
 
+function sameXattrs(a: readonly Xattr[] | undefined, b: readonly Xattr[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i];
+    return y !== undefined && x.name === y.name && x.value.equals(y.value);
+  });
+}
+
+/**
+ * Whether `encodeNode` writes the two nodes alike: every field it writes equal. Beside it, so that
+ * a field added to one is added to the other.
+ */
+export function sameNode(a: TreeNode, b: TreeNode): boolean {
+  if (a.type !== b.type || a.path !== b.path || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.mtimeNs !== b.mtimeNs) return false;
+  if (!sameXattrs(a.xattrs, b.xattrs)) return false;
+  switch (a.type) {
+    case 'file':
+      return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && (a.chunks === b.chunks || (a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i])));
+    case 'symlink':
+      return b.type === 'symlink' && a.target === b.target;
+    case 'hardlink':
+      return b.type === 'hardlink' && a.linkTo === b.linkTo;
+    case 'chardev':
+    case 'blockdev':
+      return (b.type === 'chardev' || b.type === 'blockdev') && a.major === b.major && a.minor === b.minor;
+    case 'dir':
+    case 'fifo':
+      return true;
+  }
+}
+
 export function encodeManifest(nodes: readonly TreeNode[], version: 1 | 2 = MANIFEST_VERSION): Buffer {
   return manifestOfLines(nodes.map(encodeNode), undefined, version);
 }
